@@ -1,0 +1,253 @@
+"""Configuration: TOML file + ``INFRA_MONITOR_<SECTION>__<KEY>`` environment overrides, validated by pydantic.
+
+Precedence (lowest first): embedded defaults, the TOML file (``--config PATH`` or ``INFRA_MONITOR_CONFIG``),
+environment variables. Any unknown key, wrong type or impossible value raises :class:`ConfigError`, whose
+message names the file, the key and what is allowed; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ENV_PREFIX = "INFRA_MONITOR_"
+ENV_CONFIG = "INFRA_MONITOR_CONFIG"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message says where and what is allowed."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DatabaseConfig(_Section):
+    url: str = Field("sqlite:///./infra-monitor.db", description="SQLAlchemy URL")
+    echo: bool = False
+    pool_size: int = Field(5, ge=1, le=100)
+    busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, v: str) -> str:
+        if not (v.startswith("sqlite:///") or v.startswith("postgresql+psycopg://")):
+            raise ValueError("must start with 'sqlite:///' or 'postgresql+psycopg://'")
+        return v
+
+
+class GeneralConfig(_Section):
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"
+    province_name: str = "Bắc Giang"
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {v!r} (e.g. 'Asia/Ho_Chi_Minh')") from exc
+        return v
+
+
+class WebConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    admin_token: str = Field("", description="bearer token for API writes; empty = API read-only")
+    public_summary: bool = False
+    stale_after_s: int = Field(180, ge=10, description="data older than this is shown as stale")
+
+
+class LoggingConfig(_Section):
+    format: Literal["kv", "json"] = "kv"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class ProbeKindConfig(_Section):
+    enabled: bool = True
+    interval_s: float = Field(60.0, gt=0, le=86400)
+    timeout_s: float = Field(2.0, gt=0, le=600)
+    retries: int = Field(3, ge=1, le=20, description="consecutive failures before a hard state")
+    packets: int = Field(3, ge=1, le=100)
+    packet_interval_s: float = Field(0.2, ge=0, le=10)
+    send_interval_s: float = Field(0.001, ge=0, le=1)
+    snmp_retries: int = Field(1, ge=0, le=5, description="SNMP request retransmissions")
+    concurrency: int = Field(256, ge=1, le=10_000)
+    jitter_s: float = Field(2.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _timeout_fits_interval(self) -> ProbeKindConfig:
+        if self.timeout_s > self.interval_s:
+            raise ValueError(
+                f"timeout_s ({self.timeout_s}) must not be longer than interval_s ({self.interval_s})"
+            )
+        return self
+
+
+def _kind(**kw: Any) -> Any:
+    return Field(default_factory=lambda: ProbeKindConfig(**kw))
+
+
+class ProbesConfig(_Section):
+    icmp: ProbeKindConfig = _kind(interval_s=60, timeout_s=2, packets=3, concurrency=1000)
+    snmp: ProbeKindConfig = _kind(interval_s=60, timeout_s=3, packets=1, concurrency=128)
+    tcp: ProbeKindConfig = _kind(interval_s=60, timeout_s=3, packets=1, concurrency=128)
+    http: ProbeKindConfig = _kind(interval_s=60, timeout_s=5, packets=1, concurrency=64)
+
+
+class PollerConfig(_Section):
+    group: str = Field("default", min_length=1, description="poller group this process serves")
+    run_in_serve: bool = True
+
+
+class RetentionConfig(_Section):
+    raw_days: int = Field(14, ge=1, le=3650)
+    rollup_5m_days: int = Field(90, ge=1, le=3650)
+    rollup_1h_days: int = Field(3650, ge=1, le=36500)
+    delete_batch: int = Field(5000, ge=100, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RetentionConfig:
+        if not self.raw_days <= self.rollup_5m_days <= self.rollup_1h_days:
+            raise ValueError("retention must satisfy raw_days <= rollup_5m_days <= rollup_1h_days")
+        return self
+
+
+class StatusConfig(_Section):
+    flap_high_threshold: float = Field(25.0, gt=0, le=100)
+    flap_low_threshold: float = Field(20.0, gt=0, le=100)
+    stale_after_intervals: int = Field(3, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> StatusConfig:
+        if self.flap_low_threshold > self.flap_high_threshold:
+            raise ValueError("flap_low_threshold must not exceed flap_high_threshold")
+        return self
+
+
+class WebhookChannel(_Section):
+    name: str
+    url: str
+    secret: str = ""
+    min_severity: Literal["info", "warning", "critical"] = "warning"
+    levels: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    timeout_s: float = Field(5.0, gt=0, le=120)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return v
+
+
+class EmailChannel(_Section):
+    name: str
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    username: str = ""
+    password: str = ""
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    min_severity: Literal["info", "warning", "critical"] = "warning"
+    levels: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    timeout_s: float = Field(10.0, gt=0, le=120)
+
+
+class NotificationsConfig(_Section):
+    webhooks: list[WebhookChannel] = Field(default_factory=list)
+    email: list[EmailChannel] = Field(default_factory=list)
+    max_attempts: int = Field(8, ge=1, le=100)
+    backoff_initial_s: float = Field(5.0, gt=0, le=3600)
+
+
+class Settings(_Section):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    general: GeneralConfig = Field(default_factory=GeneralConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    probes: ProbesConfig = Field(default_factory=ProbesConfig)
+    poller: PollerConfig = Field(default_factory=PollerConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    status: StatusConfig = Field(default_factory=StatusConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+
+    source: str = Field("<defaults>", exclude=True, description="where the settings came from")
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """Nested dict from INFRA_MONITOR_<SECTION>__<KEY>[__<KEY>] variables (values parsed as TOML when possible)."""
+    out: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_CONFIG or "__" not in name:
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX):].split("__")]
+        try:
+            value: Any = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"environment {name}: conflicts with another variable")
+        node[path[-1]] = value
+    return out
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(merged.get(k), dict):
+            merged[k] = _merge(merged[k], v)
+        else:
+            merged[k] = v
+    return merged
+
+
+def _describe(err: dict[str, Any]) -> str:
+    key = ".".join(str(p) for p in err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key (allowed keys are listed in config.example.toml)"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{key}: {msg} (got {err.get('input')!r})"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Load and validate the settings; raise :class:`ConfigError` naming file and key on any problem."""
+    env = dict(os.environ if environ is None else environ)
+    if path is None and env.get(ENV_CONFIG):
+        path = env[ENV_CONFIG]
+    data: dict[str, Any] = {}
+    source = "<defaults>"
+    if path is not None:
+        p = Path(path)
+        source = str(p)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{p}: configuration file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
+    overrides = _env_overrides(env)
+    if overrides:
+        source = f"{source} + environment"
+    try:
+        settings = Settings.model_validate(_merge(data, overrides))
+    except ValidationError as exc:
+        lines = [f"{source}: {_describe(e)}" for e in exc.errors()]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+    settings.source = source
+    return settings

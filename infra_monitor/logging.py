@@ -1,0 +1,57 @@
+"""Structured logging on stderr: one event per line, ``key=value`` or JSON (chosen in config).
+
+Secrets are never logged: any field whose name looks secret is masked, and the SNMP/credential objects
+mask themselves in ``repr``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+SECRET_KEYS = re.compile(r"(community|password|secret|token|auth_key|priv_key)", re.IGNORECASE)
+_KV_SECRET = re.compile(r"\b(\w*(?:community|password|secret|token|auth_key|priv_key)\w*)=(\S+)", re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    return _KV_SECRET.sub(lambda m: f"{m.group(1)}=***", text)
+
+
+class KeyValueFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        ts = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+        msg = mask_secrets(record.getMessage())
+        if " " in msg and "=" not in msg.split(" ", 1)[0]:
+            msg = f'msg="{msg}"'
+        line = f"ts={ts} level={record.levelname.lower()} logger={record.name} {msg}"
+        if record.exc_info:
+            line += " exc=" + json.dumps(self.formatException(record.exc_info))
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        obj = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": mask_secrets(record.getMessage()),
+        }
+        if record.exc_info:
+            obj["exc"] = self.formatException(record.exc_info)
+        return json.dumps(obj, ensure_ascii=False)
+
+
+def setup_logging(fmt: str = "kv", level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("apscheduler.executors.default", "apscheduler.scheduler", "httpx", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -1,0 +1,23 @@
+"""IP addresses (NetBox's ipam app): an address with prefix length, assigned to an interface."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlmodel import Field
+
+from inventory.choices import IPAddressStatusChoices
+from inventory.models.base import InventoryModel
+
+
+class IPAddress(InventoryModel, table=True):
+    __tablename__ = "ip_address"
+    natural_key: ClassVar[tuple[str, ...]] = ("address",)
+    api_path: ClassVar[str] = "ipam/ip-addresses"
+
+    address: str = Field(max_length=64, description="address with prefix length, e.g. 10.1.2.3/24")
+    host: str = Field(max_length=48, unique=True, description="the address without prefix; unique")
+    interface_id: int | None = Field(default=None, foreign_key="interface.id", ondelete="CASCADE", index=True)
+    status: str = Field(default=IPAddressStatusChoices.ACTIVE, max_length=20)
+    dns_name: str = Field(default="", max_length=255)
+    description: str = Field(default="", max_length=200)

@@ -1,0 +1,65 @@
+"""Administrative units (province → district → commune) with dated parent links and recorded changes.
+
+Units change (merges, the 2025 abolition of districts); their official codes are permanent. So a region
+never has its parent overwritten: ``RegionParentLink`` rows carry validity dates, and ``RegionChange`` records
+each reorganisation. :func:`inventory.queries.regions_as_of` answers "what was the structure at date D".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field
+
+from inventory.models.base import InventoryModel
+
+
+class Region(InventoryModel, table=True):
+    __tablename__ = "region"
+    natural_key: ClassVar[tuple[str, ...]] = ("code",)
+    api_path: ClassVar[str] = "dcim/regions"
+
+    code: str = Field(max_length=20, unique=True, description="official unit code, permanent")
+    name: str = Field(max_length=200)
+    slug: str = Field(max_length=100, unique=True)
+    level: str = Field(max_length=20, index=True)
+    unit_type: str = Field(default="", max_length=50, description="xã, phường, thị trấn, huyện, thành phố…")
+    valid_from: date | None = None
+    valid_to: date | None = Field(default=None, description="exclusive end date; null while it exists")
+    successor_id: int | None = Field(default=None, foreign_key="region.id", ondelete="RESTRICT")
+    latitude: float | None = None
+    longitude: float | None = None
+    description: str = Field(default="", max_length=500)
+
+
+class RegionParentLink(InventoryModel, table=True):
+    """A region's parent during [valid_from, valid_to)."""
+
+    __tablename__ = "region_parent_link"
+    __table_args__ = (
+        UniqueConstraint("region_id", "valid_from", name="uq_region_parent_link_region_from"),
+        Index("ix_region_parent_link_parent", "parent_id"),
+    )
+
+    region_id: int = Field(foreign_key="region.id", ondelete="CASCADE", index=True)
+    parent_id: int = Field(foreign_key="region.id", ondelete="RESTRICT")
+    valid_from: date = Field(default=date(1900, 1, 1))
+    valid_to: date | None = None
+
+
+class RegionChange(InventoryModel, table=True):
+    """A recorded reorganisation: a merge into a successor, or a change of parent, at a date."""
+
+    __tablename__ = "region_change"
+    __table_args__ = (UniqueConstraint("region_id", "kind", "date", name="uq_region_change"),)
+    natural_key: ClassVar[tuple[str, ...]] = ("region", "kind", "date")
+    api_path: ClassVar[str] = "dcim/region-changes"
+
+    region_id: int = Field(foreign_key="region.id", ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    date: date
+    successor_id: int | None = Field(default=None, foreign_key="region.id", ondelete="RESTRICT")
+    parent_id: int | None = Field(default=None, foreign_key="region.id", ondelete="RESTRICT")
+    note: str = Field(default="", max_length=500)
