@@ -27,7 +27,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 def import_all_models() -> type[SQLModel]:
     """Import every module that declares tables so ``SQLModel.metadata`` is complete."""
-    import infra_monitor.status.models  # noqa: F401
+    import infra_monitor.status.models
     import infra_monitor.storage.models  # noqa: F401
     import inventory.models  # noqa: F401
 
@@ -88,9 +88,10 @@ def alembic_config(engine_or_url: Engine | str) -> Any:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if isinstance(engine_or_url, Engine):
         cfg.attributes["connection_engine"] = engine_or_url
-        cfg.set_main_option("sqlalchemy.url", engine_or_url.url.render_as_string(hide_password=False))
+        url = engine_or_url.url.render_as_string(hide_password=False)
     else:
-        cfg.set_main_option("sqlalchemy.url", engine_or_url)
+        url = engine_or_url
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # configparser interpolation
     return cfg
 
 

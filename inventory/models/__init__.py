@@ -26,3 +26,7 @@ __all__ = [
     "Platform", "PrimaryModel", "Provider", "Rack", "Region", "RegionChange", "RegionParentLink", "Site",
     "SnmpProfile", "Tag", "Tenant", "VideoconferenceEndpoint", "utcnow",
 ]
+
+# Session hooks that apply to every write: the change log and the search index (import order matters not).
+import inventory.changelog
+import inventory.search  # noqa: F401

@@ -6,16 +6,38 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+
+class UTCDateTimeType(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns them aware (SQLite keeps no offset itself)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: times are stored in UTC and must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def UTCDateTime(**kw: Any) -> Any:  # noqa: N802 - reads like a column type
+def UTCDateTime(**kw: Any) -> Any:
     """A timezone-aware UTC datetime column."""
-    return Field(sa_type=DateTime(timezone=True), **kw)  # type: ignore[call-overload]
+    return Field(sa_type=UTCDateTimeType, **kw)  # type: ignore[call-overload]
 
 
 class InventoryModel(SQLModel):
@@ -33,7 +55,26 @@ class InventoryModel(SQLModel):
     last_updated: datetime = UTCDateTime(default_factory=utcnow)
 
     def display(self) -> str:
-        return str(getattr(self, "name", None) or getattr(self, "slug", None) or f"#{self.id}")
+        """How the object is named in messages and in the change log."""
+        name = getattr(self, "name", None) or getattr(self, "slug", None)
+        return str(name or (f"#{self.id}" if self.id is not None else "(new)"))
+
+    def clean(self, session: Session | None, lookup: Any = None) -> dict[str, list[str]]:
+        """Every validation problem as ``{field: [message]}``; rules live in :mod:`inventory.validation`."""
+        from inventory.validation import clean
+
+        return clean(session, self, lookup)
+
+    def full_clean(self, session: Session | None, lookup: Any = None) -> None:
+        """:meth:`clean`, raising ``InventoryValidationError`` when anything is wrong."""
+        from inventory.validation import full_clean
+
+        full_clean(session, self, lookup)
+
+
+def SearchText() -> Any:
+    """ASCII-folded lowercase text for ``?q=`` search, kept current by :mod:`inventory.search` on flush."""
+    return Field(default="", max_length=1000, index=False)
 
 
 class PrimaryModel(InventoryModel):

@@ -9,7 +9,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field
 
 from inventory.choices import CircuitStatusChoices
-from inventory.models.base import InventoryModel, PrimaryModel
+from inventory.models.base import InventoryModel, PrimaryModel, SearchText
 
 
 class Provider(InventoryModel, table=True):
@@ -42,6 +42,10 @@ class Circuit(PrimaryModel, table=True):
     status: str = Field(default=CircuitStatusChoices.ACTIVE, max_length=20, index=True)
     commit_rate_kbps: int | None = Field(default=None, ge=0)
     install_date: date | None = None
+    search_text: str = SearchText()
+
+    def display(self) -> str:
+        return self.cid
 
 
 class CircuitTermination(InventoryModel, table=True):
@@ -57,3 +61,6 @@ class CircuitTermination(InventoryModel, table=True):
     site_id: int = Field(foreign_key="site.id", ondelete="RESTRICT", index=True)
     device_id: int | None = Field(default=None, foreign_key="device.id", ondelete="RESTRICT")
     interface_id: int | None = Field(default=None, foreign_key="interface.id", ondelete="RESTRICT")
+
+    def display(self) -> str:
+        return f"circuit #{self.circuit_id} side {self.term_side}"

@@ -8,7 +8,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field
 
 from inventory.choices import DeviceStatusChoices, SiteStatusChoices
-from inventory.models.base import InventoryModel, PrimaryModel
+from inventory.models.base import InventoryModel, PrimaryModel, SearchText
 
 
 class Site(PrimaryModel, table=True):
@@ -25,6 +25,7 @@ class Site(PrimaryModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     address: str = Field(default="", max_length=300)
+    search_text: str = SearchText()
 
 
 class Location(InventoryModel, table=True):
@@ -114,6 +115,7 @@ class Device(PrimaryModel, table=True):
     monitoring_enabled: bool = True
     snmp_profile_id: int | None = Field(default=None, foreign_key="snmp_profile.id", ondelete="RESTRICT")
     poller_group: str = Field(default="default", max_length=50)
+    search_text: str = SearchText()
 
 
 class Interface(InventoryModel, table=True):

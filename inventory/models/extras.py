@@ -36,6 +36,9 @@ class CoverageTarget(InventoryModel, table=True):
     valid_to: date | None = None
     description: str = Field(default="", max_length=500)
 
+    def display(self) -> str:
+        return f"{self.plan}/{self.category}"
+
 
 class JournalEntry(InventoryModel, table=True):
     __tablename__ = "journal_entry"
@@ -47,6 +50,9 @@ class JournalEntry(InventoryModel, table=True):
     author: str = Field(default="", max_length=100)
     kind: str = Field(default="info", max_length=10)
     comments: str
+
+    def display(self) -> str:
+        return f"{self.object_type} #{self.object_id}"
 
 
 class ObjectChange(SQLModel, table=True):

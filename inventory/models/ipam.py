@@ -21,3 +21,6 @@ class IPAddress(InventoryModel, table=True):
     status: str = Field(default=IPAddressStatusChoices.ACTIVE, max_length=20)
     dns_name: str = Field(default="", max_length=255)
     description: str = Field(default="", max_length=200)
+
+    def display(self) -> str:
+        return self.address

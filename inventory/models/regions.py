@@ -13,7 +13,7 @@ from typing import ClassVar
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field
 
-from inventory.models.base import InventoryModel
+from inventory.models.base import InventoryModel, SearchText
 
 
 class Region(InventoryModel, table=True):
@@ -32,6 +32,10 @@ class Region(InventoryModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     description: str = Field(default="", max_length=500)
+    search_text: str = SearchText()
+
+    def display(self) -> str:
+        return f"{self.code} {self.name}"
 
 
 class RegionParentLink(InventoryModel, table=True):
@@ -48,6 +52,9 @@ class RegionParentLink(InventoryModel, table=True):
     valid_from: date = Field(default=date(1900, 1, 1))
     valid_to: date | None = None
 
+    def display(self) -> str:
+        return f"region #{self.region_id} in #{self.parent_id} from {self.valid_from}"
+
 
 class RegionChange(InventoryModel, table=True):
     """A recorded reorganisation: a merge into a successor, or a change of parent, at a date."""
@@ -63,3 +70,6 @@ class RegionChange(InventoryModel, table=True):
     successor_id: int | None = Field(default=None, foreign_key="region.id", ondelete="RESTRICT")
     parent_id: int | None = Field(default=None, foreign_key="region.id", ondelete="RESTRICT")
     note: str = Field(default="", max_length=500)
+
+    def display(self) -> str:
+        return f"{self.kind} of region #{self.region_id} on {self.date}"

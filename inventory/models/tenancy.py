@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from sqlmodel import Field
 
-from inventory.models.base import PrimaryModel
+from inventory.models.base import PrimaryModel, SearchText
 
 
 class Tenant(PrimaryModel, table=True):
@@ -16,3 +16,4 @@ class Tenant(PrimaryModel, table=True):
 
     slug: str = Field(max_length=100, unique=True)
     name: str = Field(max_length=200)
+    search_text: str = SearchText()

@@ -20,3 +20,6 @@ class VideoconferenceEndpoint(PrimaryModel, table=True):
     e164: str = Field(default="", max_length=20, description="E.164 number")
     mcu_id: int | None = Field(default=None, foreign_key="device.id", ondelete="RESTRICT", index=True)
     room: str = Field(default="", max_length=200)
+
+    def display(self) -> str:
+        return self.uri or self.e164 or f"#{self.id}"

@@ -1,0 +1,65 @@
+# infra-monitor: the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+CONFIG ?=
+CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG),)
+# Debian packages the tests use: real SNMP agents and tools, fping (speed anchor), nftables (lab packet
+# loss), iproute2 (lab namespaces), Debian's Chromium + driver (browser tests), Liberation fonts (PDF/screens).
+DEB_TEST_PACKAGES := snmpd snmp fping nftables iproute2 chromium chromium-driver fonts-liberation
+DEB_TEST_COMMANDS := snmpd snmpget fping nft ip chromium chromedriver
+
+.PHONY: run test bench lint venv install install-test deb-test-packages clean
+
+$(VENV)/.created:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"' 
+	@if ! $(PYTHON) -m venv --help >/dev/null 2>&1 || ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
+	  else echo "Python venv support is missing; run: sudo apt-get install -y python3-venv"; exit 1; fi; fi
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	@touch $@
+
+venv: $(VENV)/.created
+
+$(VENV)/.installed: $(VENV)/.created pyproject.toml
+	$(PIP) install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PIP) install -q -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## make run: create .venv, install, create/upgrade the SQLite database with the demo province, serve on :8000
+run: install
+	$(VENV)/bin/infra-monitor init --demo $(CONFIG_ARG)
+	exec $(VENV)/bin/infra-monitor serve $(CONFIG_ARG)
+
+deb-test-packages:
+	@missing=""; for c in $(DEB_TEST_COMMANDS); do \
+	  command -v $$c >/dev/null 2>&1 || [ -x /usr/sbin/$$c ] || [ -x /usr/bin/$$c ] || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian packages for:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_TEST_PACKAGES) >/dev/null; \
+	  else echo "missing:$$missing"; echo "run: sudo apt-get install -y $(DEB_TEST_PACKAGES)"; exit 1; fi; fi
+
+## make test: install the test extra and the Debian packages, then run the whole suite
+test: install-test deb-test-packages
+	$(PY) -m pytest
+
+## make bench: benchmarks against peers (fping, net-snmp) in the lab; prints figures and ratios
+bench: install-test deb-test-packages
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+## make lint: ruff on everything, mypy on the core
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache artifacts

@@ -1,0 +1,5 @@
+"""``python -m infra_monitor`` runs the command line."""
+
+from infra_monitor.cli import main
+
+main()

@@ -1,0 +1,184 @@
+"""Results → storage → status: what happens after every sweep, in one transaction.
+
+1. Probe results become raw rows, latest-state upserts and rollups (:mod:`infra_monitor.storage.writer`).
+2. SNMP interface counters become bit rates and utilisation against the circuit's committed rate
+   (:mod:`probes.rates`), with the previous reading kept in ``counter_state`` so restarts lose nothing.
+3. Every device of the sweep gets one observation: UP when any availability check of any kind that is
+   still fresh succeeded (ICMP may be filtered while SNMP answers); the status engine turns observations
+   into states, intervals, events and queued notifications.
+4. The poller heartbeat records the sweep, so a silent poller is told apart from silent devices.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from infra_monitor.config import Settings
+from infra_monitor.status.config import StatusConfig
+from infra_monitor.status.models import PollerHeartbeatRow
+from infra_monitor.storage.models import CounterState, LatestResult
+from infra_monitor.storage.retention import apply_retention
+from infra_monitor.storage.writer import (
+    CounterRecord,
+    InterfaceRecord,
+    ResultRecord,
+    write_counter_states,
+    write_interface_samples,
+    write_results,
+)
+from infra_monitor.targets import TargetIndex
+from probes.base import ProbeResult
+from probes.rates import RateSample, interface_rate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepSummary:
+    kind: str
+    targets: int
+    ok: int
+    failed: int
+    transitions: int = 0
+    duration_s: float = 0.0
+    overran: bool = False
+
+
+def _result_record(r: ProbeResult, device_id: int) -> ResultRecord:
+    m = r.measurements
+    rtt_avg = m.get("rtt_avg_ms", m.get("connect_ms", m.get("latency_ms")))
+    return ResultRecord(
+        ts=r.started_at, device_id=device_id, kind=r.kind, success=r.success,
+        rtt_min_ms=m.get("rtt_min_ms"), rtt_avg_ms=rtt_avg, rtt_max_ms=m.get("rtt_max_ms"),
+        loss_pct=m.get("loss_pct"), error=r.error, sys_uptime_s=m.get("sys_uptime_s"),
+    )
+
+
+def _interface_records(conn: Connection, results: list[ProbeResult], idx: TargetIndex
+                       ) -> tuple[list[InterfaceRecord], list[CounterRecord]]:
+    wanted: list[tuple[int, float | None, ProbeResult, Any]] = []
+    for r in results:
+        if not r.success or not r.interfaces or r.target.device_id is None:
+            continue
+        uptime = r.measurements.get("sys_uptime_s")
+        for s in r.interfaces:
+            if_id = idx.interface_ids.get((r.target.device_id, s.name))
+            if if_id is not None:
+                wanted.append((if_id, uptime, r, s))
+    if not wanted:
+        return [], []
+    t = CounterState.__table__  # type: ignore[attr-defined]
+    prev_rows = {row.interface_id: row for row in conn.execute(
+        select(t).where(t.c.interface_id.in_([w[0] for w in wanted])))}
+    samples: list[InterfaceRecord] = []
+    counters: list[CounterRecord] = []
+    for if_id, uptime, r, s in wanted:
+        cur = RateSample.from_interface(s, r.started_at, uptime)
+        rec = InterfaceRecord(ts=r.started_at, interface_id=if_id, oper_status=s.oper_status)
+        prev_row = prev_rows.get(if_id)
+        if prev_row is not None:
+            prev = RateSample(
+                at=prev_row.ts, sys_uptime_s=prev_row.sys_uptime_s,
+                in_octets=None if prev_row.in_octets is None else int(prev_row.in_octets),
+                out_octets=None if prev_row.out_octets is None else int(prev_row.out_octets),
+                counter_bits=prev_row.counter_bits,
+                in_errors=None if prev_row.in_errors is None else int(prev_row.in_errors),
+                out_errors=None if prev_row.out_errors is None else int(prev_row.out_errors),
+            )
+            rate = interface_rate(prev, cur, speed_kbps=idx.speed_kbps.get(if_id),
+                                  commit_rate_kbps=idx.commit_kbps.get(if_id))
+            rec.in_bps, rec.out_bps = rate.in_bps, rate.out_bps
+            rec.in_util_pct, rec.out_util_pct = rate.in_util_pct, rate.out_util_pct
+            if rate.elapsed_s and rate.in_errors_per_s is not None:
+                rec.in_errors = round(rate.in_errors_per_s * rate.elapsed_s)
+            if rate.elapsed_s and rate.out_errors_per_s is not None:
+                rec.out_errors = round(rate.out_errors_per_s * rate.elapsed_s)
+            if rate.note:
+                log.info("event=rate_skipped interface_id=%s note=%r", if_id, rate.note)
+        samples.append(rec)
+        counters.append(CounterRecord(
+            interface_id=if_id, ts=r.started_at, sys_uptime_s=uptime, in_octets=s.hc_in_octets,
+            out_octets=s.hc_out_octets, in_errors=s.in_errors, out_errors=s.out_errors, counter_bits=s.counter_bits))
+    return samples, counters
+
+
+def _upsert_heartbeat(conn: Connection, group: str, kind: str, started: datetime, finished: datetime,
+                      targets: int, overran: bool) -> None:
+    t = PollerHeartbeatRow.__table__  # type: ignore[attr-defined]
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(t)
+    stmt = ins.values(poller_group=group, kind=kind, last_sweep_started=started, last_sweep_finished=finished,
+                      targets=targets, overruns=int(overran))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["poller_group", "kind"],
+        set_={"last_sweep_started": started, "last_sweep_finished": finished, "targets": targets,
+              "overruns": t.c.overruns + int(overran)},
+    )
+    conn.execute(stmt)
+
+
+def observations_for(conn: Connection, device_ids: set[int], now: datetime, settings: Settings) -> dict[int, bool]:
+    """UP if any fresh availability check of any kind succeeded, per device."""
+    oldest_fresh = now - timedelta(seconds=max(
+        k.interval_s * settings.status.stale_after_intervals
+        for k in (settings.probes.icmp, settings.probes.snmp, settings.probes.tcp, settings.probes.http)
+    ))
+    t = LatestResult.__table__  # type: ignore[attr-defined]
+    obs: dict[int, bool] = {}
+    for device_id, success in conn.execute(select(t.c.device_id, t.c.success).where(t.c.ts >= oldest_fresh)):
+        if device_id in device_ids:
+            obs[device_id] = obs.get(device_id, False) or bool(success)
+    return obs
+
+
+def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: TargetIndex, settings: Settings,
+                  started: datetime, overran: bool = False) -> SweepSummary:
+    """Store one sweep's results and evaluate the states, in one transaction."""
+    from infra_monitor.status.store import apply_sweep
+
+    now = datetime.now(UTC)
+    records = [_result_record(r, r.target.device_id) for r in results if r.target.device_id is not None]
+    summary = SweepSummary(kind=kind, targets=len(results), ok=sum(r.success for r in results),
+                           failed=sum(not r.success for r in results))
+    with Session(engine) as session:
+        conn = session.connection()
+        write_results(conn, records, settings.poller.group)
+        if kind == "snmp":
+            samples, counters = _interface_records(conn, results, idx)
+            write_interface_samples(conn, samples)
+            write_counter_states(conn, counters)
+        _upsert_heartbeat(conn, settings.poller.group, kind, started, now, len(results), overran)
+        device_ids = {r.device_id for r in records}
+        observations: dict[int, bool | None] = dict(observations_for(conn, device_ids, now, settings))
+        for d in device_ids:
+            observations.setdefault(d, False)
+        outcome = apply_sweep(session, observations, now, StatusConfig.from_settings(settings), settings=settings)
+        session.commit()
+    summary.transitions = len(getattr(outcome, "transitions", []) or [])
+    return summary
+
+
+_last_retention: dict[str, datetime] = {}
+RETENTION_EVERY = timedelta(hours=1)
+
+
+def housekeeping(engine: Engine, settings: Settings) -> None:
+    """Periodic: devices whose poller went silent become UNKNOWN; retention runs at most hourly."""
+    from infra_monitor.status.store import apply_sweep
+
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        apply_sweep(session, {}, now, StatusConfig.from_settings(settings), settings=settings)
+        session.commit()
+    key = str(engine.url)
+    last = _last_retention.get(key)
+    if last is None or now - last >= RETENTION_EVERY:
+        _last_retention[key] = now
+        apply_retention(engine, settings.retention, now)

@@ -1,0 +1,186 @@
+"""The poller: APScheduler 3 runs one sweep job per probe kind (not one job per target).
+
+Each job has ``max_instances=1``, coalescing and jitter. A sweep loads its targets from the inventory
+(so inventory edits apply at the next sweep), runs them concurrently through :mod:`probes.sweep` with a
+bounded limit and per-target deadlines, then hands the results to :mod:`infra_monitor.pipeline`, which
+stores them and runs the status engine, in a worker thread so the event loop never waits on the DB.
+A sweep that overruns its interval is logged and counted. The poller runs inside ``serve`` (in its own
+thread and event loop) or alone as ``infra-monitor poller``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from probes.registry import PROBERS
+from probes.sweep import run_sweep
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from infra_monitor.config import ProbeKindConfig, Settings
+from infra_monitor.pipeline import SweepSummary, process_sweep
+from infra_monitor.targets import TargetIndex, load_targets
+from probes.base import ProbeContext, ProbeSettings
+
+log = logging.getLogger(__name__)
+
+MAINTENANCE_JOB_INTERVAL_S = 30
+
+
+def probe_settings(cfg: ProbeKindConfig) -> ProbeSettings:
+    return ProbeSettings(
+        timeout_s=cfg.timeout_s, packets=cfg.packets, packet_interval_s=cfg.packet_interval_s,
+        retries=cfg.snmp_retries, concurrency=cfg.concurrency, send_interval_s=cfg.send_interval_s,
+        interval_s=cfg.interval_s,
+    )
+
+
+@dataclass
+class PollerStats:
+    sweeps: dict[str, int] = field(default_factory=dict)
+    overruns: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    last: dict[str, SweepSummary] = field(default_factory=dict)
+
+
+class Poller:
+    """Runs sweeps for the enabled probe kinds of one poller group inside one event loop."""
+
+    def __init__(self, settings: Settings, engine: Engine, *, kinds: tuple[str, ...] | None = None,
+                 site: str | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.site = site
+        enabled = tuple(k for k in PROBERS if getattr(settings.probes, k, None) and getattr(settings.probes, k).enabled)
+        self.kinds = tuple(k for k in (kinds or enabled) if k in PROBERS)
+        self.stats = PollerStats()
+        self._ctx: ProbeContext | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def _kind_cfg(self, kind: str) -> ProbeKindConfig:
+        return getattr(self.settings.probes, kind)
+
+    def _load(self, kind: str) -> TargetIndex:
+        with Session(self.engine) as session:
+            return load_targets(session, poller_group=self.settings.poller.group if self.site is None else None,
+                                site_slug=self.site, kinds=(kind,))
+
+    async def sweep(self, kind: str, on_result: object = None) -> SweepSummary:
+        """One sweep of ``kind`` now: load targets, probe, store, evaluate states."""
+        assert self._ctx is not None, "use 'async with poller' first"
+        cfg = self._kind_cfg(kind)
+        idx = await asyncio.to_thread(self._load, kind)
+        targets = idx.targets.get(kind, [])
+        started = datetime.now(UTC)
+        t0 = time.monotonic()
+        report = await run_sweep(kind, targets, probe_settings(cfg), self._ctx, on_result=on_result)  # type: ignore[arg-type]
+        summary = await asyncio.to_thread(
+            process_sweep, self.engine, kind, report.results, idx, self.settings, started
+        )
+        duration = time.monotonic() - t0
+        summary.duration_s = duration
+        self.stats.sweeps[kind] = self.stats.sweeps.get(kind, 0) + 1
+        self.stats.last[kind] = summary
+        if duration > cfg.interval_s:
+            self.stats.overruns[kind] = self.stats.overruns.get(kind, 0) + 1
+            summary.overran = True
+            log.warning("event=sweep_overrun kind=%s duration_s=%.2f interval_s=%s targets=%d",
+                        kind, duration, cfg.interval_s, len(targets))
+        log.info("event=sweep_done kind=%s targets=%d ok=%d failed=%d duration_s=%.2f",
+                 kind, summary.targets, summary.ok, summary.failed, duration)
+        return summary
+
+    async def __aenter__(self) -> Poller:
+        self._ctx = ProbeContext()
+        await self._ctx.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._ctx is not None:
+            await self._ctx.__aexit__(None, None, None)
+            self._ctx = None
+
+    def _on_event(self, event: JobExecutionEvent) -> None:
+        kind = event.job_id.removeprefix("sweep:")
+        if event.code in (EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED):
+            self.stats.skipped[kind] = self.stats.skipped.get(kind, 0) + 1
+            log.warning("event=sweep_skipped kind=%s reason=%s", kind,
+                        "still_running" if event.code == EVENT_JOB_MAX_INSTANCES else "missed")
+        elif event.code == EVENT_JOB_ERROR:
+            log.error("event=sweep_failed kind=%s error=%r", kind, event.exception)
+
+    async def _guarded_sweep(self, kind: str) -> None:
+        try:
+            await self.sweep(kind)
+        except Exception:
+            log.exception("event=sweep_failed kind=%s", kind)
+
+    async def _housekeeping(self) -> None:
+        from infra_monitor.pipeline import housekeeping
+
+        try:
+            await asyncio.to_thread(housekeeping, self.engine, self.settings)
+        except Exception:
+            log.exception("event=housekeeping_failed")
+
+    def start_schedule(self) -> AsyncIOScheduler:
+        """Schedule one job per enabled kind; the first sweep starts at once."""
+        sched = AsyncIOScheduler(timezone=UTC)
+        now = datetime.now(UTC)
+        for kind in self.kinds:
+            cfg = self._kind_cfg(kind)
+            sched.add_job(self._guarded_sweep, "interval", args=[kind], id=f"sweep:{kind}",
+                          seconds=cfg.interval_s, jitter=cfg.jitter_s or None, max_instances=1, coalesce=True,
+                          misfire_grace_time=max(1, int(cfg.interval_s)), next_run_time=now)
+        sched.add_job(self._housekeeping, "interval", id="housekeeping", seconds=MAINTENANCE_JOB_INTERVAL_S,
+                      max_instances=1, coalesce=True, next_run_time=now)
+        sched.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+        sched.start()
+        self._scheduler = sched
+        log.info("event=poller_started group=%s kinds=%s", self.settings.poller.group, ",".join(self.kinds))
+        return sched
+
+
+async def run_poller(settings: Settings, engine: Engine, stop: asyncio.Event) -> None:
+    """Run the scheduled sweeps until ``stop`` is set."""
+    async with Poller(settings, engine) as poller:
+        poller.start_schedule()
+        await stop.wait()
+    log.info("event=poller_stopped")
+
+
+class PollerThread(threading.Thread):
+    """The poller in its own thread and event loop (used by ``serve`` beside the web server)."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        super().__init__(name="poller", daemon=True)
+        self.settings = settings
+        self.engine = engine
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+
+    def run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        self._stop = asyncio.Event()
+        self._ready.set()
+        try:
+            self._loop.run_until_complete(run_poller(self.settings, self.engine, self._stop))
+        finally:
+            self._loop.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._ready.wait(timeout)
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self.join(timeout)

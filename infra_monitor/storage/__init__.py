@@ -1,0 +1,1 @@
+"""Probe result storage: raw results, 5-minute and 1-hour rollups, latest state, counters, retention."""

@@ -1,0 +1,106 @@
+"""Pydantic models generated from each resource: what the API returns and what it accepts.
+
+They document the API in OpenAPI (``SiteOut``, ``SiteBrief``, ``PaginatedSiteList``, ``SiteRequest``,
+``PatchedSiteRequest``) and the request models validate write bodies: types, lengths and bounds come from
+the table's field definitions, unknown keys are rejected, relations accept an id, a natural-key string
+or an object of natural-key fields, and secret fields are write-only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from annotated_types import BaseMetadata
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from inventory.api.resources import READ_ONLY_COLUMNS, REGISTRY, Relation, Resource
+
+# A reference to another object in a write body: its id, its natural key, or {natural-key fields} / {"id": n}.
+Reference = int | str | dict[str, Any]
+
+_brief_cache: dict[type, type[BaseModel]] = {}
+
+
+def _field_type(res: Resource, name: str, *, constraints: bool = True) -> Any:
+    info = res.model.model_fields[name]
+    meta = [m for m in info.metadata if isinstance(m, BaseMetadata)] if constraints else []
+    return Annotated[info.annotation, *meta] if meta else info.annotation
+
+
+def _description(res: Resource, name: str) -> str | None:
+    info = res.model.model_fields.get(name)
+    return info.description if info is not None else None
+
+
+def brief_model(res: Resource) -> type[BaseModel]:
+    """``{id, url, display, slug…}``: the nested form of an object."""
+    cached = _brief_cache.get(res.model)
+    if cached is None:
+        fields: dict[str, Any] = {"id": (int, ...), "url": (str, ...), "display": (str, ...)}
+        for f in res.brief:
+            fields[f] = (_field_type(res, f, constraints=False), Field(description=_description(res, f)))
+        cached = create_model(f"{res.model.__name__}Brief", **fields)
+        _brief_cache[res.model] = cached
+    return cached
+
+
+def out_model(res: Resource, brief_of: Any) -> type[BaseModel]:
+    """The full representation. ``brief_of(model)`` gives the Resource of a related model."""
+    fields: dict[str, Any] = {"id": (int, ...), "url": (str, ...), "display": (str, ...)}
+    rel_cols = res.relation_columns
+    for col in res.columns:
+        if col == "id":
+            continue
+        if col in res.secret_fields:
+            fields[f"{col}_set"] = (bool, Field(description=f"whether a {col} is stored (write-only field)"))
+            continue
+        rel: Relation | None = rel_cols.get(col)
+        if rel is None:
+            fields[col] = (_field_type(res, col, constraints=False), Field(description=_description(res, col)))
+        else:
+            nested = brief_model(brief_of(rel.target))
+            fields[rel.name] = (nested | None if rel.nullable else nested, ...)
+    for name, annotation in res.annotated_fields.items():
+        fields[name] = (annotation, ...)
+    return create_model(f"{res.model.__name__}Out", __doc__=res.description or None, **fields)
+
+
+def page_model(res: Resource, item: type[BaseModel]) -> type[BaseModel]:
+    return create_model(
+        f"Paginated{res.model.__name__}List",
+        count=(int, Field(description="number of objects matching the filters")),
+        next=(str | None, Field(description="absolute URL of the next page")),
+        previous=(str | None, Field(description="absolute URL of the previous page")),
+        results=(list[item], ...),  # type: ignore[valid-type]
+    )
+
+
+def request_model(res: Resource, *, partial: bool) -> type[BaseModel]:
+    """Body of POST/PUT (required fields required) or PATCH (every field optional)."""
+    rel_cols = res.relation_columns
+    fields: dict[str, Any] = {}
+    for col in res.columns:
+        if col in READ_ONLY_COLUMNS or col in res.read_only_fields:
+            continue
+        info = res.model.model_fields[col]
+        required = info.is_required() and not partial
+        rel = rel_cols.get(col)
+        if rel is not None:
+            annotation: Any = Reference | None if rel.nullable else Reference
+            desc = f"{rel.target.__name__}: id, {_lookup_desc(res, rel)} or an object of its natural key"
+            fields[rel.name] = (annotation, Field(... if required else None, description=desc))
+            continue
+        desc = _description(res, col)
+        if col in res.secret_fields:
+            desc = "write-only secret; responses carry only " + f"'{col}_set'"
+        fields[col] = (_field_type(res, col), Field(... if required else None, description=desc))
+    prefix = "Patched" if partial else ""
+    return create_model(
+        f"{prefix}{res.model.__name__}Request", __config__=ConfigDict(extra="forbid"), **fields
+    )
+
+
+def _lookup_desc(res: Resource, rel: Relation) -> str:
+    target = REGISTRY.by_model.get(rel.target)
+    key = target.lookup_field if target is not None else None
+    return f"{key} (string)" if key else "natural key"

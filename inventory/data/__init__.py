@@ -1,0 +1,1 @@
+"""Data files of the demo province (read with ``importlib.resources``; see ATTRIBUTION.md)."""

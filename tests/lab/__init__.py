@@ -1,0 +1,1 @@
+"""Network-namespace lab with real agents (see tests/lab/netlab.py)."""
