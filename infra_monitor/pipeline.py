@@ -124,18 +124,22 @@ def _upsert_heartbeat(conn: Connection, group: str, kind: str, started: datetime
     conn.execute(stmt)
 
 
-def observations_for(conn: Connection, device_ids: set[int], now: datetime, settings: Settings) -> dict[int, bool]:
-    """UP if any fresh availability check of any kind succeeded, per device."""
+def observations_for(conn: Connection, device_ids: set[int], now: datetime, settings: Settings
+                     ) -> tuple[dict[int, bool], dict[int, list[str]]]:
+    """Per device: UP if any fresh availability check of any kind succeeded; and the kinds checking it."""
     oldest_fresh = now - timedelta(seconds=max(
         k.interval_s * settings.status.stale_after_intervals
         for k in (settings.probes.icmp, settings.probes.snmp, settings.probes.tcp, settings.probes.http)
     ))
     t = LatestResult.__table__  # type: ignore[attr-defined]
     obs: dict[int, bool] = {}
-    for device_id, success in conn.execute(select(t.c.device_id, t.c.success).where(t.c.ts >= oldest_fresh)):
+    kinds: dict[int, list[str]] = {}
+    rows = conn.execute(select(t.c.device_id, t.c.kind, t.c.success).where(t.c.ts >= oldest_fresh))
+    for device_id, kind, success in rows:
         if device_id in device_ids:
             obs[device_id] = obs.get(device_id, False) or bool(success)
-    return obs
+            kinds.setdefault(device_id, []).append(kind)
+    return obs, kinds
 
 
 def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: TargetIndex, settings: Settings,
@@ -156,12 +160,13 @@ def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: Ta
             write_counter_states(conn, counters)
         _upsert_heartbeat(conn, settings.poller.group, kind, started, now, len(results), overran)
         device_ids = {r.device_id for r in records}
-        observations: dict[int, bool | None] = dict(observations_for(conn, device_ids, now, settings))
+        fresh, kinds = observations_for(conn, device_ids, now, settings)
+        observations: dict[int, bool | None] = dict(fresh)
         for d in device_ids:
             observations.setdefault(d, False)
-        outcome = apply_sweep(session, observations, now, StatusConfig.from_settings(settings), settings=settings)
+        outcome = apply_sweep(session, observations, now, StatusConfig.from_settings(settings), kinds=kinds)
         session.commit()
-    summary.transitions = len(getattr(outcome, "transitions", []) or [])
+    summary.transitions = len(outcome.transitions)
     return summary
 
 
@@ -175,7 +180,7 @@ def housekeeping(engine: Engine, settings: Settings) -> None:
 
     now = datetime.now(UTC)
     with Session(engine) as session:
-        apply_sweep(session, {}, now, StatusConfig.from_settings(settings), settings=settings)
+        apply_sweep(session, {}, now, StatusConfig.from_settings(settings))
         session.commit()
     key = str(engine.url)
     last = _last_retention.get(key)

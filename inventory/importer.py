@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -112,6 +113,7 @@ class _Importer:
         self.seen: dict[tuple[type[InventoryModel], tuple[Any, ...]], str] = {}
         self.failed: set[tuple[type[InventoryModel], tuple[Any, ...]]] = set()
         self.status: dict[int, tuple[str, str]] = {}
+        self.next_id = {}
 
     # --- rows ---
     def rows(self, key: str) -> Iterator[Row]:
@@ -221,7 +223,10 @@ class _Importer:
         self.seen[(model, key)] = where
         obj = self.index.key(model, key)
         if obj is None:
-            obj = model(**values)
+            obj = construct(model, values)
+            nid = self.next_id.get(model) or (max(self.index.by_id[model], default=0) + 1)
+            self.next_id[model] = nid + 1
+            obj.id = nid
             errors = clean(None, obj, self.index)
             if self._report(row, model, key, errors, to_path, ignore):
                 return None
@@ -278,6 +283,20 @@ class _Importer:
             c = out.setdefault(otype, ModelCounts())
             setattr(c, status, getattr(c, status) + 1)
         return dict(sorted(out.items()))
+
+
+@cache
+def _defaults(model: type[InventoryModel]) -> dict[str, tuple[Callable[[], Any] | None, Any]]:
+    return {name: (f.default_factory, f.default) for name, f in model.model_fields.items()  # type: ignore[misc]
+            if not f.is_required()}
+
+
+def construct(model: type[InventoryModel], values: dict[str, Any]) -> InventoryModel:
+    """A new object with every default filled in here (pydantic's per-field default lookup is slow)."""
+    full = {name: factory() if factory is not None else default
+            for name, (factory, default) in _defaults(model).items() if name not in values}
+    full.update(values)
+    return model(**full)
 
 
 def _field_path(column: str) -> str:

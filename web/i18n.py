@@ -358,7 +358,7 @@ def translator(lang: str) -> Callable[..., str]:
     table = CATALOG.get(lang, VI)
 
     def t(key: str, **params: object) -> str:
-        text = table.get(key) or EN.get(key) or key
+        text = table[key] if key in table else EN.get(key, key)
         return text.format(**params) if params else text
 
     return t

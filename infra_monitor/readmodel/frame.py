@@ -83,6 +83,7 @@ class SiteFilter:
     include_retired: bool = False
     limit: int | None = None
     offset: int = 0
+    slug: str | None = None
 
 
 @dataclass
@@ -92,6 +93,7 @@ class Frame:
     tree: RegionTree
     rows: list[SiteRow] = field(default_factory=list)
     tallies: dict[int, Tally] = field(default_factory=dict)
+    site_region: dict[int, int | None] = field(default_factory=dict)
 
     def by_id(self) -> dict[int, SiteRow]:
         return {r.id: r for r in self.rows}
@@ -143,6 +145,8 @@ def site_query(flt: SiteFilter, region_ids: Collection[int] | None) -> Select[An
         stmt = stmt.where(SITE.region_id.in_(region_ids) if region_ids else false())
     if flt.q:
         stmt = stmt.where(q_filter(Site, flt.q))
+    if flt.slug:
+        stmt = stmt.where(SITE.slug == flt.slug)
     return stmt
 
 
@@ -176,6 +180,7 @@ def load_frame(conn: Connection, flt: SiteFilter, on: date, tree: RegionTree | N
     frame = Frame(tree=tree, tallies=tallies)
     for s in conn.execute(select(sites)):
         t = tallies.get(s.id, Tally())
+        frame.site_region[s.id] = s.region_id
         state = site_state(t)
         first_fail, last_change = changes.get(s.id, (None, None))
         region = tree.regions.get(s.region_id) if s.region_id is not None else None

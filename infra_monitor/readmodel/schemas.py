@@ -52,6 +52,7 @@ class Problem(BaseModel):
     state: str
     since: datetime | None = None
     cause: str | None = None
+    flapping: bool = False
     unreachable_behind: int = Field(0, description="devices UNREACHABLE with this device as root cause")
 
 
@@ -98,6 +99,7 @@ class Overview(BaseModel):
     devices: StateCounts
     coverage: list[CoverageRow]
     problems: list[Problem]
+    problems_total: int = Field(0, description="problems in all; ``problems`` holds the first ones")
     events: list[EventOut]
     freshness: Freshness
 
@@ -134,19 +136,23 @@ class DeviceState(BaseModel):
     status: str
     monitoring_enabled: bool
     address: str | None = None
-    state: str
+    state: str = Field(description="confirmed (hard) state")
     hard: bool = True
+    pending_state: str | None = Field(None, description="unconfirmed (soft) state while checks are retried")
+    attempts: int = 0
     since: datetime | None = None
     cause: str | None = None
     root_cause_device_id: int | None = None
     root_cause_name: str | None = None
     root_cause_site_slug: str | None = None
     flapping: bool = False
+    last_check_at: datetime | None = None
 
 
 class CircuitOut(BaseModel):
     id: int
     cid: str
+    side: str = Field(description="A (this site is upstream) or Z (this site is served)")
     provider: str
     type: str
     status: str

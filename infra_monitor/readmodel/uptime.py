@@ -61,7 +61,9 @@ def load_windows(conn: Connection) -> list[tuple[Any, MaintenanceWindow]]:
     return out
 
 
-def load_intervals(conn: Connection, start: datetime, now: datetime, where: Any = None) -> list[tuple[StateInterval, int]]:
+def load_intervals(
+    conn: Connection, start: datetime, now: datetime, where: Any = None
+) -> list[tuple[StateInterval, int]]:
     """Intervals of monitored devices overlapping [start, now), each with the device's site id."""
     stmt = (select(SI.device_id, SI.state, SI.cause, SI.root_cause_device_id, SI.start, SI.end, DEV.site_id)
             .join(Device, DEV.id == SI.device_id)

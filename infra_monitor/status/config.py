@@ -93,6 +93,10 @@ class StatusConfig:
             channels=tuple(
                 ChannelSpec(name=c.name, min_severity=c.min_severity, levels=frozenset(c.levels),
                             regions=frozenset(c.regions))
-                for c in [*settings.notifications.webhooks, *settings.notifications.email]
+                for c in settings.notifications.webhooks
+            ) + tuple(
+                ChannelSpec(name=c.name, min_severity=c.min_severity, levels=frozenset(c.levels),
+                            regions=frozenset(c.regions))
+                for c in settings.notifications.email
             ),
         )

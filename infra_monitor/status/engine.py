@@ -99,16 +99,18 @@ def evaluate(
 ) -> tuple[dict[int, DeviceStatus], list[Transition]]:
     """Evaluate one sweep.
 
-    Returns the new status of every device of ``topology`` (plus any observed device unknown to it, treated
-    as a root) and the transitions, in parents-first order. Devices only in ``previous`` are dropped.
+    Returns the new status of every device of ``topology`` and the transitions, in parents-first order.
+    Devices absent from the topology (deleted, no longer monitored) are dropped, even if observed.
     ``kinds`` gives each device's probe kinds, used for per-kind retries.
     """
     sweep = _Sweep(topology, config, now, kinds or {})
     order = topology.topological_order(allow_cycles=True)
-    extra = sorted(set(observations) - set(topology.parents))
+    ignored = set(observations) - set(topology.parents)
+    if ignored:
+        log.debug("observations_ignored count=%d reason=not_in_topology", len(ignored))
     statuses: dict[int, DeviceStatus] = {}
     transitions: list[Transition] = []
-    for d in order + extra:
+    for d in order:
         known = previous.get(d)
         prev = known if known is not None else initial_status(d, now)
         ok = observations.get(d)

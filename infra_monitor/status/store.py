@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Table, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import Date, RowMapping, Table, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from infra_monitor.status.availability import StateInterval
@@ -97,7 +97,7 @@ def load_regions(session: Session, on: date) -> RegionTree:
 # ---------------------------------------------------------------- statuses -----------------------------------
 
 
-def _row_to_status(r: Mapping[str, Any]) -> DeviceStatus:
+def _row_to_status(r: RowMapping | Mapping[str, Any]) -> DeviceStatus:
     return DeviceStatus(
         device_id=r["device_id"], state=State(r["state"]), hard=bool(r["hard"]), since=r["since"],
         attempts=r["attempts"], cause=Cause(r["cause"]), root_cause_device_id=r["root_cause_device_id"],
@@ -143,7 +143,7 @@ def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: li
 # ---------------------------------------------------------------- maintenance windows ------------------------
 
 
-def window_from_row(r: Mapping[str, Any]) -> MaintenanceWindow:
+def window_from_row(r: RowMapping | Mapping[str, Any]) -> MaintenanceWindow:
     """The plain window of a ``maintenance_window`` row (raises ValueError when the row is invalid)."""
     return MaintenanceWindow(
         id=r["id"], name=r["name"], kind=WindowKind(r["kind"]), scope_type=ScopeType(r["scope_type"]),
@@ -261,12 +261,12 @@ def _write_intervals(
     for d, st in statuses.items():
         hv = hard_view(st)
         key = (hv.state.value, hv.cause.value, hv.root_cause_device_id)
-        row = current[d][0] if d in current else None
-        if row is not None and (row.state, row.cause, row.root_cause_device_id) == key:
+        cur = current[d][0] if d in current else None
+        if cur is not None and (cur.state, cur.cause, cur.root_cause_device_id) == key:
             continue
-        start = hv.since if row is None else max(hv.since, row.start)
-        if row is not None:
-            closes.append({"_id": row.id, "_end": start})
+        start = hv.since if cur is None else max(hv.since, cur.start)
+        if cur is not None:
+            closes.append({"_id": cur.id, "_end": start})
         opens.append({"device_id": d, "state": key[0], "cause": key[1], "root_cause_device_id": key[2],
                       "start": start, "end": None})
     if closes:

@@ -56,6 +56,7 @@ class LatestResult(SQLModel, table=True):
     """The last result per (device, kind): what the status page reads, one row each."""
 
     __tablename__ = "latest_result"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     device_id: int = Field(foreign_key="device.id", ondelete="CASCADE", primary_key=True)
     kind: str = Field(max_length=10, primary_key=True)
@@ -86,6 +87,8 @@ class Rollup(SQLModel, table=True):
     """Probe results per device and kind in a 5-minute (300) or 1-hour (3600) bucket."""
 
     __tablename__ = "rollup"
+    # Clustered by (resolution, device, kind, bucket) on SQLite: a year of one device is one range read.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     resolution: int = Field(primary_key=True)
     device_id: int = Field(foreign_key="device.id", ondelete="CASCADE", primary_key=True)
@@ -105,6 +108,7 @@ class InterfaceRollup(SQLModel, table=True):
     """Interface bit rates in a 5-minute or 1-hour bucket: average (sum/n) and maximum."""
 
     __tablename__ = "interface_rollup"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     resolution: int = Field(primary_key=True)
     interface_id: int = Field(foreign_key="interface.id", ondelete="CASCADE", primary_key=True)

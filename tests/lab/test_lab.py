@@ -183,11 +183,11 @@ def test_snmpd_answers_v2c_and_v3_authpriv_and_rejects_a_wrong_key(lab: Lab) -> 
 def test_snmpd_restart_is_a_reboot_and_stop_makes_it_silent(lab: Lab) -> None:
     host = lab.add_hosts(1)[0]
     agent = lab.start_snmpd(host)
-    time.sleep(1.5)
+    time.sleep(2)
     before = int(snmpget(host, SYS_UPTIME, extra=("-Ot",))[0])
     agent.restart()
     after = int(snmpget(host, SYS_UPTIME, extra=("-Ot",))[0])
-    assert before >= 150 > after
+    assert before >= 200 and after < before
     agent.stop()
     assert not agent.running
     with pytest.raises(subprocess.CalledProcessError):
@@ -229,7 +229,7 @@ def test_snmpsim_serves_system_and_interface_identity_per_agent(lab: Lab) -> Non
 def test_snmpsim_restart_resets_uptime_and_counters(lab: Lab) -> None:
     addr = lab.add_hosts(1)[0]
     sim = lab.start_snmpsim([addr], interfaces=1, rate_bps=80_000_000)
-    time.sleep(1.5)
+    time.sleep(3)
     uptime, octets = (int(v) for v in snmpget(addr, SYS_UPTIME, f"{IF_HC_IN}.1", extra=("-Ot",)))
     sim.restart()
     uptime2, octets2 = (int(v) for v in snmpget(addr, SYS_UPTIME, f"{IF_HC_IN}.1", extra=("-Ot",)))

@@ -242,10 +242,10 @@ def test_stale_devices_are_those_unchecked_for_more_than_n_intervals() -> None:
     assert stale_devices(sim.statuses, later, sim.config) == sim.topology.device_ids - {COMMUNES[0]}
 
 
-def test_observed_device_unknown_to_the_topology_is_evaluated_as_a_root() -> None:
+def test_device_absent_from_the_topology_is_dropped_even_if_observed() -> None:
     topo = province(communes=1)
     statuses, _ = evaluate({}, {999: False}, at(1), topo, StatusConfig(retries=1))
-    assert statuses[999].state is State.DOWN
+    assert 999 not in statuses and set(statuses) == topo.device_ids
 
 
 def test_flap_start_is_its_own_event_kind() -> None:

@@ -10,7 +10,8 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def send(self, payload: dict[str, Any]) -> None:
         """Deliver ``payload`` or raise (any exception counts as a failed attempt)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+_T: Table = NotificationRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -73,17 +74,15 @@ class OutboxWorker:
     def _claim(self, now: datetime) -> list[tuple[int, str, dict[str, Any], int]]:
         with Session(self.engine) as session, session.begin():
             rows = session.execute(
-                select(NotificationRow.id, NotificationRow.channel, NotificationRow.payload, NotificationRow.attempts)
-                .where(NotificationRow.status == PENDING, NotificationRow.next_attempt_at <= now)  # type: ignore[arg-type]
-                .order_by(NotificationRow.next_attempt_at, NotificationRow.id)  # type: ignore[arg-type]
+                select(_T.c.id, _T.c.channel, _T.c.payload, _T.c.attempts)
+                .where(_T.c.status == PENDING, _T.c.next_attempt_at <= now)
+                .order_by(_T.c.next_attempt_at, _T.c.id)
                 .limit(self.batch)
             ).all()
             claimed = []
             for row_id, channel, payload, attempts in rows:
                 done = session.execute(
-                    update(NotificationRow)
-                    .where(NotificationRow.id == row_id, NotificationRow.status == PENDING)  # type: ignore[arg-type]
-                    .values(status=SENDING)
+                    update(_T).where(_T.c.id == row_id, _T.c.status == PENDING).values(status=SENDING)
                 )
                 if done.rowcount == 1:  # type: ignore[attr-defined]
                     claimed.append((row_id, channel, payload, attempts))
@@ -91,7 +90,7 @@ class OutboxWorker:
 
     def _finish(self, row_id: int, **values: Any) -> None:
         with Session(self.engine) as session, session.begin():
-            session.execute(update(NotificationRow).where(NotificationRow.id == row_id).values(**values))  # type: ignore[arg-type]
+            session.execute(update(_T).where(_T.c.id == row_id).values(**values))
 
     def drain_once(self, now: datetime | None = None) -> DrainStats:
         """Try every due row once; returns what happened."""
@@ -126,9 +125,7 @@ class OutboxWorker:
     def recover_interrupted(self) -> int:
         """Rows left ``sending`` by a crash go back to ``pending`` (at-least-once delivery)."""
         with Session(self.engine) as session, session.begin():
-            result = session.execute(
-                update(NotificationRow).where(NotificationRow.status == SENDING).values(status=PENDING)  # type: ignore[arg-type]
-            )
+            result = session.execute(update(_T).where(_T.c.status == SENDING).values(status=PENDING))
             return int(result.rowcount)  # type: ignore[attr-defined]
 
     def run(self, stop: threading.Event, poll_s: float = 1.0) -> None:

@@ -1,15 +1,22 @@
-"""Fixtures of the REST API tests: a real database (SQLite file, then PostgreSQL), the app, a client.
+"""Fixtures of the REST API tests: a real database on each backend, the app, a client, a session.
 
-The engine is built in one fixture over ``db_url`` (tests/conftest.py), which runs each test on SQLite and
-on PostgreSQL (skipped on a laptop without PostgreSQL, required under CI).
+Every test runs on a SQLite file and on PostgreSQL (skipped on a laptop without PostgreSQL, required under
+CI: see tests/requirements.py). :func:`fresh_engine` is the one place that creates a database: an empty
+SQLite file or an emptied PostgreSQL schema, with the schema from ``SQLModel.metadata``. Tests that write get a
+fresh database each (``engine``); read-only modules override ``engine`` with a module-scoped one they fill
+once. The app is built once per admin token with ``web.app.create_app`` (FastAPI prepares its routes on
+the first request, which is slow) and pointed at the test's engine when a client is made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -21,28 +28,56 @@ from web.app import create_app
 TOKEN = "t0ken-for-api-tests"
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def fresh_engine(backend: str, request: pytest.FixtureRequest, directory: Path) -> Engine:
+    """An engine on an empty database of ``backend`` holding every table of the metadata."""
     import_all_models()
-    eng = make_engine(db_url)
-    SQLModel.metadata.create_all(eng)
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / 'api.db'}"
+    else:
+        url = request.getfixturevalue("pg_schema_url")
+    engine = make_engine(url)
+    if backend == "postgres":
+        with engine.begin() as conn:
+            schema = conn.execute(text("select current_schema()")).scalar_one()
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+@pytest.fixture
+def engine(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    eng = fresh_engine(backend, request, tmp_path)
     yield eng
     eng.dispose()
 
 
+@pytest.fixture(scope="session")
+def apps() -> dict[str, FastAPI]:
+    return {}
+
+
 @pytest.fixture
-def make_client(engine: Engine) -> Callable[[str], TestClient]:
-    """A client of an app whose ``web.admin_token`` is the given one ("" = read-only API)."""
+def make_client(engine: Engine, apps: dict[str, FastAPI]) -> Callable[..., TestClient]:
+    """``make_client(admin_token)``: a client of the app configured with that token ("" = read-only API)."""
 
     def build(admin_token: str = TOKEN) -> TestClient:
-        settings = Settings(web=WebConfig(admin_token=admin_token))
-        return TestClient(create_app(settings, engine))
+        app = apps.get(admin_token)
+        if app is None:
+            app = apps[admin_token] = create_app(Settings(web=WebConfig(admin_token=admin_token)), engine)
+        app.state.engine = engine
+        return TestClient(app)
 
     return build
 
 
 @pytest.fixture
-def client(make_client: Callable[[str], TestClient]) -> TestClient:
+def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client(TOKEN)
 
 

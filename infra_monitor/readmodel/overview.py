@@ -1,0 +1,242 @@
+"""The overview: counts by state, coverage against the plan, problems, latest events and data freshness.
+
+A constant number of queries whatever the number of sites: the site frame (five), coverage targets, VC
+endpoints, problems (one statement with a grouped sub-query counting the devices cut off behind each root
+cause), events, heartbeats with the poller groups in use, and availability (intervals and windows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.engine import Connection
+
+from infra_monitor.config import Settings
+from infra_monitor.readmodel.frame import (
+    DEV,
+    DS,
+    SITE,
+    Frame,
+    SiteFilter,
+    count_states,
+    hard_since,
+    load_frame,
+    monitored,
+)
+from infra_monitor.readmodel.schemas import (
+    COVERAGE_LEVELS,
+    CoverageRow,
+    EventOut,
+    Freshness,
+    Overview,
+    PollerFreshness,
+    Problem,
+    SiteRow,
+    StateCounts,
+)
+from infra_monitor.readmodel.uptime import availability
+from infra_monitor.status.models import DeviceStatusRow, EventRow, PollerHeartbeatRow
+from infra_monitor.status.states import State
+from inventory.choices import SiteCategoryChoices
+from inventory.models import CoverageTarget, Device, Site, VideoconferenceEndpoint
+
+EV = EventRow.__table__.c  # type: ignore[attr-defined]
+HB = PollerHeartbeatRow.__table__.c  # type: ignore[attr-defined]
+CT = CoverageTarget.__table__.c  # type: ignore[attr-defined]
+VC = VideoconferenceEndpoint.__table__.c  # type: ignore[attr-defined]
+VC_LEVEL = "vc"
+
+
+@dataclass(frozen=True)
+class Target:
+    target: int
+    plan: str
+    expired_on: date | None
+
+
+def load_targets(conn: Connection, as_of: date) -> dict[str, Target]:
+    """Per category, the target valid on ``as_of``; failing that, the last one that started before it
+    (flagged with the date it expired) so the page can say the plan is no longer in force."""
+    out: dict[str, Target] = {}
+    rows = conn.execute(select(CT.plan, CT.category, CT.target, CT.valid_from, CT.valid_to)).all()
+    for r in sorted(rows, key=lambda r: (r.valid_from or date.min, r.plan)):
+        if r.valid_from is not None and r.valid_from > as_of:
+            continue
+        valid = r.valid_to is None or as_of < r.valid_to
+        current = out.get(r.category)
+        if valid or current is None or current.expired_on is not None:
+            out[r.category] = Target(r.target, r.plan, None if valid else r.valid_to)
+    return out
+
+
+@dataclass(frozen=True)
+class VcRow:
+    site_id: int
+    device_id: int
+    state: str
+
+
+def load_vc(conn: Connection) -> list[VcRow]:
+    """Every videoconference endpoint with its site and its device's hard state (one query)."""
+    stmt = (select(VC.device_id, DEV.site_id, DS.hard_state)
+            .join(Device, DEV.id == VC.device_id)
+            .outerjoin(DeviceStatusRow, DS.device_id == VC.device_id))
+    return [VcRow(r.site_id, r.device_id, r.hard_state or State.UNKNOWN.value) for r in conn.execute(stmt)]
+
+
+def coverage(
+    rows: Iterable[SiteRow],
+    vc: Iterable[VcRow],
+    targets: Mapping[str, Target],
+    avail: Mapping[str, Mapping[str, float | None]],
+    levels: Collection[str] = COVERAGE_LEVELS,
+) -> list[CoverageRow]:
+    """Coverage rows, one per level (``unit`` added when such sites exist); ``rows`` exclude retired sites."""
+    site_rows = list(rows)
+    present = {r.category for r in site_rows}
+    wanted = [*levels, *(["unit"] if SiteCategoryChoices.UNIT in present and "unit" not in levels else [])]
+    out: dict[str, CoverageRow] = {lvl: CoverageRow(level=lvl) for lvl in wanted}
+    by_site = {r.id: r for r in site_rows}
+    for r in site_rows:
+        cov = out.get(r.category)
+        if cov is None:
+            continue
+        cov.inventoried += 1
+        cov.connected += r.connected
+        cov.reachable += r.state == State.UP
+        setattr(cov.states, r.state, getattr(cov.states, r.state) + 1)
+    if VC_LEVEL in out:
+        cov = out[VC_LEVEL]
+        for v in vc:
+            site = by_site.get(v.site_id)
+            if site is None:
+                continue
+            cov.inventoried += 1
+            cov.connected += site.connected
+            cov.reachable += v.state == State.UP
+            state = v.state if v.state in StateCounts.model_fields else State.UNKNOWN.value
+            setattr(cov.states, state, getattr(cov.states, state) + 1)
+    for lvl, cov in out.items():
+        t = targets.get(lvl)
+        if t is not None:
+            cov.target, cov.plan, cov.plan_valid_to = t.target, t.plan, t.expired_on
+            cov.not_inventoried = max(t.target - cov.inventoried, 0)
+        cov.availability_24h = avail.get("24h", {}).get(lvl)
+        cov.availability_30d = avail.get("30d", {}).get(lvl)
+    return list(out.values())
+
+
+def level_availability(
+    conn: Connection, frame: Frame, vc: Iterable[VcRow], now: datetime
+) -> dict[str, dict[str, float | None]]:
+    """Availability per coverage level over 24 h and 30 days (device-time weighted, from intervals)."""
+    category = {r.id: r.category for r in frame.rows}
+    vc_devices = {v.device_id for v in vc}
+
+    def group_of(device_id: int, site_id: int) -> str | None:
+        return VC_LEVEL if device_id in vc_devices else category.get(site_id)
+
+    return availability(conn, now, group_of, tree=frame.tree, site_region=frame.site_region)
+
+
+def problems(conn: Connection, limit: int = 100, site_ids: Collection[int] | None = None) -> tuple[list[Problem], int]:
+    """DOWN root causes (with the number of devices UNREACHABLE behind each), then flapping devices, then
+    devices in maintenance; at most ``limit``, plus the total count."""
+    cut = DeviceStatusRow.__table__.alias("cut")  # type: ignore[attr-defined]
+    behind = (select(cut.c.root_cause_device_id.label("rid"), func.count().label("n"))
+              .where(cut.c.hard_state == State.UNREACHABLE.value, cut.c.hard.is_(True))
+              .group_by(cut.c.root_cause_device_id).subquery())
+    kind = case((DS.hard_state == State.DOWN.value, 0), (DS.flapping.is_(True), 1), else_=2)
+    n_behind = func.coalesce(behind.c.n, 0)
+    stmt = (select(DS.device_id, DS.hard_state, DS.flapping, DS.cause, hard_since().label("since"),
+                   DEV.name.label("device_name"), SITE.slug, SITE.name.label("site_name"),
+                   n_behind.label("behind"), kind.label("kind"), func.count().over().label("total"))
+            .join(Device, DEV.id == DS.device_id).join(Site, SITE.id == DEV.site_id)
+            .outerjoin(behind, behind.c.rid == DS.device_id)
+            .where(monitored(), or_(DS.hard_state.in_((State.DOWN.value, State.MAINTENANCE.value)),
+                                    DS.flapping.is_(True)))
+            .order_by(kind, n_behind.desc(), hard_since(), DEV.name)
+            .limit(limit))
+    if site_ids is not None:
+        stmt = stmt.where(DEV.site_id.in_(site_ids))
+    out: list[Problem] = []
+    total = 0
+    for r in conn.execute(stmt):
+        total = r.total
+        out.append(Problem(
+            kind=("down", "flapping", "maintenance")[r.kind], device_id=r.device_id, device_name=r.device_name,
+            site_slug=r.slug, site_name=r.site_name, state=r.hard_state, since=r.since,
+            cause=r.cause if r.hard_state == State.DOWN.value else None, flapping=r.flapping,
+            unreachable_behind=r.behind))
+    return out, total
+
+
+def events(conn: Connection, limit: int = 20, *, site_id: int | None = None, device_id: int | None = None,
+           before_id: int | None = None) -> list[EventOut]:
+    """Latest events, newest first, with device, site and root-cause names (one query)."""
+    root = Device.__table__.alias("root")  # type: ignore[attr-defined]
+    stmt = (select(EV.id, EV.time, EV.kind, EV.device_id, EV.severity, EV.old_state, EV.new_state, EV.cause,
+                   EV.root_cause_device_id, EV.message, DEV.name.label("device_name"), SITE.slug,
+                   SITE.name.label("site_name"), root.c.name.label("root_name"))
+            .outerjoin(Device, DEV.id == EV.device_id)
+            .outerjoin(Site, SITE.id == func.coalesce(EV.site_id, DEV.site_id))
+            .outerjoin(root, root.c.id == EV.root_cause_device_id)
+            .order_by(EV.time.desc(), EV.id.desc()).limit(limit))
+    if site_id is not None:
+        stmt = stmt.where(or_(EV.site_id == site_id, DEV.site_id == site_id))
+    if device_id is not None:
+        stmt = stmt.where(or_(EV.device_id == device_id, EV.root_cause_device_id == device_id))
+    if before_id is not None:
+        stmt = stmt.where(EV.id < before_id)
+    return [EventOut(id=r.id, at=r.time, kind=r.kind, device_id=r.device_id, device_name=r.device_name,
+                     site_slug=r.slug, site_name=r.site_name, old_state=r.old_state, new_state=r.new_state,
+                     cause=r.cause, root_cause_device_id=r.root_cause_device_id, root_cause_name=r.root_name,
+                     severity=r.severity, message=r.message or None)
+            for r in conn.execute(stmt)]
+
+
+def freshness(conn: Connection, settings: Settings, now: datetime) -> Freshness:
+    """Last sweep per poller group and kind; stale when older than ``web.stale_after_s``. Only groups that
+    serve monitored devices and kinds enabled here decide the overall verdict."""
+    limit = settings.web.stale_after_s
+    groups = {r[0] for r in conn.execute(select(DEV.poller_group).where(monitored()).distinct())}
+    enabled = {k for k, cfg in settings.probes if cfg.enabled}
+    pollers: list[PollerFreshness] = []
+    for r in conn.execute(select(HB.poller_group, HB.kind, HB.last_sweep_finished)
+                          .order_by(HB.poller_group, HB.kind)):
+        age = (now - r.last_sweep_finished).total_seconds() if r.last_sweep_finished else None
+        pollers.append(PollerFreshness(poller_group=r.poller_group, kind=r.kind, finished_at=r.last_sweep_finished,
+                                       age_s=age, stale=age is None or age > limit))
+    deciding = [p for p in pollers if p.poller_group in groups and p.kind in enabled] or pollers
+    last = max((p.finished_at for p in pollers if p.finished_at), default=None)
+    age = (now - last).total_seconds() if last else None
+    stale = not deciding or any(p.stale for p in deciding)
+    return Freshness(stale_after_s=limit, last_sweep_at=last, age_s=age, stale=stale, pollers=pollers)
+
+
+def overview(conn: Connection, settings: Settings, now: datetime, as_of: date, *, problem_limit: int = 100,
+             event_limit: int = 15) -> Overview:
+    """Everything the overview page shows, in a constant number of queries."""
+    frame = load_frame(conn, SiteFilter(), as_of)
+    vc = load_vc(conn)
+    avail = level_availability(conn, frame, vc, now)
+    device_counts = StateCounts()
+    for t in frame.tallies.values():
+        for name in ("up", "down", "unreachable", "maintenance", "unknown"):
+            setattr(device_counts, name, getattr(device_counts, name) + getattr(t, name))
+    probs, total = problems(conn, problem_limit)
+    return Overview(
+        generated_at=now, as_of=as_of, province_name=settings.general.province_name,
+        sites=count_states(frame.rows), devices=device_counts,
+        coverage=coverage(frame.rows, vc, load_targets(conn, as_of), avail),
+        problems=probs, problems_total=total, events=events(conn, event_limit),
+        freshness=freshness(conn, settings, now))
+
+
+def heartbeat_token(conn: Connection) -> Any:
+    """A cheap value that changes whenever a sweep finishes: cached aggregates are dropped when it does."""
+    return conn.execute(select(func.max(HB.last_sweep_finished), func.count())).one()

@@ -1,0 +1,166 @@
+"""The read model's front door: :class:`ReadModel` runs the queries in a connection, keeps a short cache.
+
+Pages, ``/api/status`` and the CLI all go through it. Aggregates over every site (overview, site lists)
+are cached for ``cache_ttl_s`` seconds and dropped at once when a sweep finishes (the poller heartbeat
+changes). While one request recomputes an expired entry, others are served the previous value, so a burst
+of requests never recomputes the same aggregate twice. ``cache_ttl_s=0`` disables caching (CLI, tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+
+from infra_monitor.config import Settings
+from infra_monitor.readmodel import overview as ov
+from infra_monitor.readmodel import series as se
+from infra_monitor.readmodel import sites as si
+from infra_monitor.readmodel.fmt import zone
+from infra_monitor.readmodel.frame import SiteFilter, load_tree
+from infra_monitor.readmodel.schemas import DeviceDetail, Overview, Series, SiteDetail, SiteList
+from infra_monitor.status.regions import RegionTree
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class _Entry:
+    token: Any
+    at: float
+    value: Any
+
+
+class TTLCache:
+    """Values per key, valid while younger than ``ttl_s`` and computed under the same token."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 256) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._computing: set[Hashable] = set()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, token: Any, compute: Callable[[], T]) -> T:
+        if self.ttl_s <= 0:
+            return compute()
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.token == token and now - entry.at < self.ttl_s:
+                return entry.value  # type: ignore[no-any-return]
+            if entry is not None and key in self._computing:
+                return entry.value  # type: ignore[no-any-return]
+            self._computing.add(key)
+        try:
+            value = compute()
+        finally:
+            with self._lock:
+                self._computing.discard(key)
+        with self._lock:
+            self._entries[key] = _Entry(token, time.monotonic(), value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class ReadModel:
+    """Read-only queries over inventory, status and measurements for one engine and configuration."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, cache_ttl_s: float = 5.0,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.tz = zone(settings.general.timezone)
+        self.cache = TTLCache(cache_ttl_s)
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def as_of(self, now: datetime | None = None) -> date:
+        """Today in the configured time zone: the date whose administrative structure and plan apply."""
+        return (now or self.now()).astimezone(self.tz).date()
+
+    def _token(self) -> Any:
+        if self.cache.ttl_s <= 0:
+            return None
+        with self.engine.connect() as conn:
+            return tuple(ov.heartbeat_token(conn))
+
+    def _cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        return self.cache.get(key, self._token(), compute)
+
+    def tree(self) -> RegionTree:
+        def compute() -> RegionTree:
+            with self.engine.connect() as conn:
+                return load_tree(conn, self.as_of())
+        return self._cached(("tree", self.as_of()), compute)
+
+    def overview(self) -> Overview:
+        def compute() -> Overview:
+            started = time.perf_counter()
+            now = self.now()
+            with self.engine.connect() as conn:
+                result = ov.overview(conn, self.settings, now, self.as_of(now))
+            log.debug("event=overview_computed sites=%d ms=%.1f", result.sites.total,
+                      (time.perf_counter() - started) * 1000)
+            return result
+        return self._cached(("overview",), compute)
+
+    def sites(self, flt: SiteFilter) -> SiteList:
+        def compute() -> SiteList:
+            with self.engine.connect() as conn:
+                return si.list_sites(conn, flt, self.as_of(), self.tree())
+        return self._cached(("sites", flt), compute)
+
+    def site(self, slug: str) -> SiteDetail | None:
+        now = self.now()
+        with self.engine.connect() as conn:
+            return si.site_detail(conn, slug, self.as_of(now), now)
+
+    def device(self, device_id: int) -> DeviceDetail | None:
+        now = self.now()
+        with self.engine.connect() as conn:
+            return si.device_detail(conn, device_id, self.as_of(now), now)
+
+    def site_series(self, site_id: int, metric: str, period: str, *, device_id: int | None = None,
+                    circuit_id: int | None = None) -> Series:
+        with self.engine.connect() as conn:
+            return se.site_series(conn, site_id, metric, period, self.now(), device_id=device_id,
+                                  circuit_id=circuit_id)
+
+    def device_series(self, device_id: int, name: str, metric: str, period: str) -> Series:
+        with self.engine.connect() as conn:
+            if metric == "util":
+                return se.device_util_series(conn, device_id, period, self.now())
+            return se.device_series(conn, device_id, metric, period, self.now(), subject=name)
+
+    def events(self, limit: int = 100, before_id: int | None = None) -> list[ov.EventOut]:
+        with self.engine.connect() as conn:
+            return ov.events(conn, limit, before_id=before_id)
+
+    def problems(self, site_ids: set[int] | None = None, limit: int = 100) -> tuple[list[ov.Problem], int]:
+        with self.engine.connect() as conn:
+            return ov.problems(conn, limit, site_ids)
+
+    def freshness(self) -> ov.Freshness:
+        with self.engine.connect() as conn:
+            return ov.freshness(conn, self.settings, self.now())
+
+    def devices(self, site_ids: set[int] | None = None) -> list[si.DeviceState]:
+        with self.engine.connect() as conn:
+            return si.all_devices(conn, site_ids)

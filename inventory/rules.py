@@ -1,0 +1,234 @@
+"""Per-model validation rules (cross-field and cross-object), called by :func:`inventory.validation.clean`.
+
+Each rule is ``rule(obj, lookup, errors)``: it reads other objects only through ``lookup`` and reports with
+``errors.add(field, message)``. Generic checks (required, lengths, bounds, choices, references, uniqueness)
+are in :mod:`inventory.validation`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from inventory import choices as ch
+from inventory.models import (
+    Circuit,
+    CircuitTermination,
+    CoverageTarget,
+    Device,
+    DeviceRole,
+    InventoryModel,
+    IPAddress,
+    Rack,
+    Region,
+    RegionChange,
+    RegionParentLink,
+    Site,
+    SnmpProfile,
+    Tag,
+    Tenant,
+    VideoconferenceEndpoint,
+)
+from inventory.models.dcim import Interface, Location
+from inventory.validation import Errors, Lookup, describe
+
+CODE_RE = re.compile(r"^[0-9]+$")
+CODE_LENGTH = {ch.RegionLevelChoices.PROVINCE: 2, ch.RegionLevelChoices.DISTRICT: 3, ch.RegionLevelChoices.COMMUNE: 5}
+CUSTOM_FIELD_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+SITE_REGION_LEVEL = {ch.SiteCategoryChoices.DISTRICT: ch.RegionLevelChoices.DISTRICT,
+                     ch.SiteCategoryChoices.COMMUNE: ch.RegionLevelChoices.COMMUNE}
+VC_ROLE, MCU_ROLE = "vc-endpoint", "mcu"
+E164_RE = re.compile(r"^[0-9]{1,15}$")
+MIN_SNMP_KEY = 8
+
+
+def _coordinates(obj: Any, _lookup: Lookup, errors: Errors) -> None:
+    if obj.latitude is not None and not -90 <= obj.latitude <= 90:
+        errors.add("latitude", f"is {obj.latitude}; it must be between -90 and 90")
+    if obj.longitude is not None and not -180 <= obj.longitude <= 180:
+        errors.add("longitude", f"is {obj.longitude}; it must be between -180 and 180")
+    if (obj.latitude is None) != (obj.longitude is None):
+        missing = "latitude" if obj.latitude is None else "longitude"
+        errors.add(missing, "give both latitude and longitude or neither")
+
+
+def _validity(obj: Any, _lookup: Lookup, errors: Errors) -> None:
+    if obj.valid_from is not None and obj.valid_to is not None and not obj.valid_from < obj.valid_to:
+        errors.add("valid_to", f"{obj.valid_to} must be after valid_from {obj.valid_from}")
+
+
+def _extras(obj: Any, lookup: Lookup, errors: Errors) -> None:
+    """Tags of primary objects are declared slugs; custom field names are identifiers, values simple."""
+    for slug in obj.tags or []:
+        if not isinstance(slug, str) or lookup.find(Tag, {"slug": slug}) is None:
+            errors.add("tags", f"tag {slug!r} does not exist; declare it in tags first")
+    if not isinstance(obj.custom_fields, dict):
+        errors.add("custom_fields", "must be a mapping of field name to value")
+        return
+    for key, value in obj.custom_fields.items():
+        if not isinstance(key, str) or not CUSTOM_FIELD_RE.match(key):
+            errors.add("custom_fields", f"{key!r} is not a valid custom field name (lowercase letters, digits "
+                                        "and '_', starting with a letter)")
+        items = value if isinstance(value, list) else [value]
+        if not all(v is None or isinstance(v, str | int | float | bool) for v in items):
+            errors.add("custom_fields", f"{key!r}: values are strings, numbers, booleans, null or lists "
+                                        "of those")
+
+
+def _region(obj: Region, _lookup: Lookup, errors: Errors) -> None:
+    expected = CODE_LENGTH.get(obj.level)
+    if obj.code and not CODE_RE.match(obj.code):
+        errors.add("code", f"{obj.code!r} is not an official code; codes are digits only")
+    elif obj.code and expected is not None and len(obj.code) != expected:
+        errors.add("code", f"{obj.code!r} has {len(obj.code)} digits; a {obj.level} code has {expected}")
+    if obj.successor_id is not None and obj.successor_id == obj.id:
+        errors.add("successor_id", "a region cannot be its own successor")
+
+
+def _parent_link(obj: RegionParentLink, lookup: Lookup, errors: Errors) -> None:
+    if obj.parent_id == obj.region_id:
+        errors.add("parent_id", "a region cannot be its own parent")
+        return
+    region, parent = lookup.get(Region, obj.region_id), lookup.get(Region, obj.parent_id)
+    depth = ch.RegionLevelChoices.DEPTH
+    if region and parent and depth.get(parent.level, -1) >= depth.get(region.level, 99):
+        errors.add("parent_id", f"{describe(parent)} is a {parent.level}; the parent of a {region.level} "
+                                "must be a higher level")
+
+
+def _region_change(obj: RegionChange, _lookup: Lookup, errors: Errors) -> None:
+    if obj.kind == ch.RegionChangeKindChoices.MERGE:
+        if obj.successor_id is None:
+            errors.add("successor_id", "a merge needs the successor region")
+        elif obj.successor_id == obj.region_id:
+            errors.add("successor_id", "a region cannot be merged into itself")
+    if obj.kind == ch.RegionChangeKindChoices.REPARENT and obj.parent_id is None:
+        errors.add("parent_id", "a reparent needs the new parent region")
+
+
+def _site(obj: Site, lookup: Lookup, errors: Errors) -> None:
+    level = SITE_REGION_LEVEL.get(obj.category)
+    if level is None:
+        return
+    region = lookup.get(Region, obj.region_id)
+    if obj.region_id is None:
+        errors.add("region_id", f"a {obj.category} site needs its {level} region")
+    elif region is not None and region.level != level:
+        errors.add("region_id", f"{describe(region)} is a {region.level}; a {obj.category} site must be in "
+                                f"a {level} region")
+
+
+def _device(obj: Device, lookup: Lookup, errors: Errors) -> None:
+    rack = lookup.get(Rack, obj.rack_id)
+    if rack is not None and rack.site_id != obj.site_id:
+        errors.add("rack_id", f"rack {rack.name!r} is at another site; a device's rack must be at its site")
+    if obj.primary_ip_id is not None:
+        _primary_ip(obj, lookup, errors)
+    if obj.parent_id is not None:
+        _parent_chain(obj, lookup, errors)
+
+
+def _primary_ip(obj: Device, lookup: Lookup, errors: Errors) -> None:
+    ip = lookup.get(IPAddress, obj.primary_ip_id)
+    if ip is None:
+        errors.add("primary_ip_id", f"IP address #{obj.primary_ip_id} does not exist")
+        return
+    iface = lookup.get(Interface, ip.interface_id)
+    if iface is None or obj.id is None or iface.device_id != obj.id:
+        where = "is not assigned to any interface"
+        if iface is not None:
+            owner = lookup.get(Device, iface.device_id)
+            where = f"is on interface {iface.name!r} of device {owner.name if owner else iface.device_id!r}"
+        errors.add("primary_ip_id", f"{ip.address} {where}; the primary IP must be on one of this device's "
+                                    "interfaces")
+
+
+def _parent_chain(obj: Device, lookup: Lookup, errors: Errors) -> None:
+    chain: list[Device] = [obj]
+    seen: set[int] = {id(obj)}
+    parent = lookup.get(Device, obj.parent_id)
+    while parent is not None:
+        if parent is obj or (obj.id is not None and parent.id == obj.id):
+            names = " → ".join(d.name for d in chain) + f" → {obj.name}"
+            errors.add("parent_id", f"the parent chain is a cycle: {names}; "
+                                    "a device cannot be its own ancestor")
+            return
+        if id(parent) in seen:  # a cycle above this device, reported on its own members
+            return
+        seen.add(id(parent))
+        chain.append(parent)
+        parent = lookup.get(Device, parent.parent_id)
+
+
+def _rack(obj: Rack, lookup: Lookup, errors: Errors) -> None:
+    loc = lookup.get(Location, obj.location_id)
+    if loc is not None and loc.site_id != obj.site_id:
+        errors.add("location_id", f"location {loc.name!r} is at another site; it must be at the rack's site")
+
+
+def _termination(obj: CircuitTermination, lookup: Lookup, errors: Errors) -> None:
+    site = lookup.get(Site, obj.site_id)
+    device = lookup.get(Device, obj.device_id)
+    iface = lookup.get(Interface, obj.interface_id)
+    if device is not None and site is not None and device.site_id != obj.site_id:
+        errors.add("device_id", f"device {device.name!r} is not at site {site.slug!r}; "
+                                "a termination's device must be at the termination's site")
+    if iface is not None:
+        if obj.device_id is None:
+            errors.add("device_id", "give the device of the interface")
+        elif iface.device_id != obj.device_id:
+            errors.add("interface_id", f"interface {iface.name!r} is not on device "
+                                       f"{device.name if device else obj.device_id!r}")
+
+
+def _vc_endpoint(obj: VideoconferenceEndpoint, lookup: Lookup, errors: Errors) -> None:
+    for field, pk, role_slug in (("device_id", obj.device_id, VC_ROLE), ("mcu_id", obj.mcu_id, MCU_ROLE)):
+        device = lookup.get(Device, pk)
+        role = lookup.get(DeviceRole, device.role_id) if device is not None else None
+        if role is not None and role.slug != role_slug:
+            errors.add(field, f"device {device.name!r} has role {role.slug!r}; it must have role {role_slug!r}")
+    if obj.mcu_id is not None and obj.mcu_id == obj.device_id:
+        errors.add("mcu_id", "an endpoint cannot be its own MCU")
+    if obj.e164 and not E164_RE.match(obj.e164):
+        errors.add("e164", f"{obj.e164!r} is not an E.164 number (digits only, at most 15)")
+    if obj.protocol == ch.VCProtocolChoices.SIP and not obj.uri:
+        errors.add("uri", "a SIP endpoint needs its SIP URI (sip:user@host)")
+    if obj.protocol == ch.VCProtocolChoices.H323 and not (obj.e164 or obj.uri):
+        errors.add("e164", "an H.323 endpoint needs an E.164 number or an alias in uri")
+
+
+def _snmp_profile(obj: SnmpProfile, _lookup: Lookup, errors: Errors) -> None:
+    if obj.version in (ch.SnmpVersionChoices.V1, ch.SnmpVersionChoices.V2C):
+        if not obj.community:
+            errors.add("community", f"SNMPv{obj.version} needs a community")
+        return
+    if obj.version != ch.SnmpVersionChoices.V3:
+        return
+    if not obj.user:
+        errors.add("user", "SNMPv3 needs a user name")
+    pairs = (("auth_protocol", "auth_key", "authentication", ch.SnmpAuthChoices),
+             ("priv_protocol", "priv_key", "privacy", ch.SnmpPrivChoices))
+    for proto, key, kind, allowed in pairs:
+        if getattr(obj, proto) and len(getattr(obj, key) or "") < MIN_SNMP_KEY:
+            errors.add(key, f"the {kind} key must be at least {MIN_SNMP_KEY} characters")
+        if getattr(obj, key) and not getattr(obj, proto):
+            errors.add(proto, f"a {kind} key is set but no protocol; allowed: {allowed.allowed()}")
+    if obj.priv_protocol and not obj.auth_protocol:
+        errors.add("auth_protocol", "privacy (authPriv) needs an authentication protocol too")
+
+
+RULES: dict[type[InventoryModel], tuple[Callable[[Any, Lookup, Errors], None], ...]] = {
+    Region: (_coordinates, _validity, _region),
+    RegionParentLink: (_validity, _parent_link),
+    RegionChange: (_region_change,),
+    Site: (_coordinates, _extras, _site),
+    Device: (_device, _extras),
+    Tenant: (_extras,),
+    Circuit: (_extras,),
+    Rack: (_rack,),
+    CircuitTermination: (_termination,),
+    VideoconferenceEndpoint: (_vc_endpoint, _extras),
+    SnmpProfile: (_snmp_profile,),
+    CoverageTarget: (_validity,),
+}

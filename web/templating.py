@@ -1,0 +1,117 @@
+"""Jinja2 rendering of the operator pages: language choice, formatting helpers, the shared page context.
+
+Autoescaping is on for every template, so names from the inventory render as text whatever they contain.
+The language comes from ``?lang=`` (remembered in the ``lang`` cookie by :func:`remember_language`), then
+the cookie, then ``general.language``; dates are shown in the configured zone labelled ``(GMT+7)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from infra_monitor.config import Settings
+from infra_monitor.readmodel import fmt
+from infra_monitor.readmodel.service import ReadModel
+from web.i18n import COOKIE, LANGUAGES, pick_language, translator
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+COOKIE_MAX_AGE_S = 365 * 86400
+
+env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
+                  trim_blocks=True, lstrip_blocks=True)
+
+
+@dataclass(frozen=True)
+class Fmt:
+    """Formatting bound to one page's language, zone and clock."""
+
+    lang: str
+    tz: tzinfo
+    now: datetime
+
+    def dt(self, value: datetime | None, seconds: bool = False) -> str:
+        return fmt.local_dt(value, self.tz, seconds=seconds)
+
+    def time(self, value: datetime | None) -> str:
+        return fmt.local_time(value, self.tz)
+
+    def gmt(self) -> str:
+        return fmt.gmt_label(self.tz, self.now)
+
+    def pct(self, value: float | None, decimals: int = 2) -> str:
+        return fmt.percent(value, self.lang, decimals)
+
+    def num(self, value: float | None, decimals: int = 0) -> str:
+        return fmt.number(value, self.lang, decimals)
+
+    def bps(self, value: float | None) -> str:
+        return fmt.bitrate(value, self.lang)
+
+    def kbps(self, value: int | None) -> str:
+        return fmt.bitrate(value * 1000 if value is not None else None, self.lang)
+
+    def ms(self, value: float | None) -> str:
+        return "—" if value is None else f"{fmt.number(value, self.lang, 1)} ms"
+
+    def since(self, value: datetime | None) -> str:
+        """How long ago ``value`` was: ``2 giờ 5 phút``."""
+        return "" if value is None else fmt.duration(self.now - value, self.lang)
+
+    def secs(self, seconds: float | None) -> str:
+        return fmt.duration(timedelta(seconds=seconds) if seconds is not None else None, self.lang)
+
+
+@dataclass(frozen=True)
+class Page:
+    """What every template receives besides its own data."""
+
+    request: Request
+    lang: str
+    settings: Settings
+    fmt: Fmt
+    t: Callable[..., str]
+
+    def url(self, path: str, **params: Any) -> str:
+        """``path`` with the non-empty ``params`` as a query string."""
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        return f"{path}?{urlencode(query)}" if query else path
+
+    def other_lang_url(self) -> str:
+        params = dict(self.request.query_params)
+        params["lang"] = "en" if self.lang == "vi" else "vi"
+        return f"{self.request.url.path}?{urlencode(params)}"
+
+
+def readmodel(request: Request) -> ReadModel:
+    return request.app.state.readmodel  # type: ignore[no-any-return]
+
+
+def page(request: Request) -> Page:
+    """FastAPI dependency: the page context for this request."""
+    settings: Settings = request.app.state.settings
+    lang = pick_language(request.query_params.get("lang"), request.cookies.get(COOKIE), settings.general.language)
+    rm = readmodel(request)
+    return Page(request=request, lang=lang, settings=settings, fmt=Fmt(lang, rm.tz, rm.now()), t=translator(lang))
+
+
+def render(p: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    html = env.get_template(template).render(page=p, t=p.t, f=p.fmt, lang=p.lang, **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+async def remember_language(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Middleware: a page asked for with ``?lang=xx`` sets the ``lang`` cookie for the next pages."""
+    response = await call_next(request)
+    lang = request.query_params.get("lang")
+    if lang in LANGUAGES and request.cookies.get(COOKIE) != lang:
+        response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE_S, samesite="lax", path="/")
+    return response
