@@ -41,6 +41,9 @@ from probes.rates import RateSample, interface_rate
 log = logging.getLogger(__name__)
 
 
+KIND_PRIORITY = ("icmp", "snmp", "tcp", "http")
+
+
 @dataclass
 class SweepSummary:
     kind: str
@@ -161,9 +164,13 @@ def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: Ta
         _upsert_heartbeat(conn, settings.poller.group, kind, started, now, len(results), overran)
         device_ids = {r.device_id for r in records}
         fresh, kinds = observations_for(conn, device_ids, now, settings)
-        observations: dict[int, bool | None] = dict(fresh)
-        for d in device_ids:
-            observations.setdefault(d, False)
+        # A device checked by several kinds is evaluated once per interval, by the sweep of its first kind
+        # (icmp, snmp, tcp, http), with every fresh result of every kind: retries and flap history then
+        # count checks per interval, not per probe kind.
+        observations: dict[int, bool | None] = {
+            d: fresh.get(d, False) for d in device_ids
+            if min(kinds.get(d, [kind]), key=KIND_PRIORITY.index) == kind
+        }
         outcome = apply_sweep(session, observations, now, StatusConfig.from_settings(settings), kinds=kinds)
         session.commit()
     summary.transitions = len(outcome.transitions)

@@ -166,21 +166,21 @@ class PollerThread(threading.Thread):
         self.settings = settings
         self.engine = engine
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
+        self._stop_event: asyncio.Event | None = None
         self._ready = threading.Event()
 
     def run(self) -> None:
         self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
-        self._stop = asyncio.Event()
+        self._stop_event = asyncio.Event()
         self._ready.set()
         try:
-            self._loop.run_until_complete(run_poller(self.settings, self.engine, self._stop))
+            self._loop.run_until_complete(run_poller(self.settings, self.engine, self._stop_event))
         finally:
             self._loop.close()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._ready.wait(timeout)
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._loop is not None and self._stop_event is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop_event.set)
         self.join(timeout)

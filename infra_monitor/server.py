@@ -7,12 +7,33 @@ engine disposed, so Ctrl-C always ends the process cleanly.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections.abc import Generator
+from contextlib import contextmanager
 
 import uvicorn
 
 from infra_monitor.config import Settings
 
 log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn that treats SIGINT/SIGTERM as "shut down and return", not "die with the signal"."""
+
+    @contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
 
 def run_server(settings: Settings, *, host: str | None = None, port: int | None = None,
@@ -29,7 +50,7 @@ def run_server(settings: Settings, *, host: str | None = None, port: int | None 
     host = host or settings.web.host
     port = port or settings.web.port
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
+    server = _Server(config)
     if poller:
         poller.start()
     notifier.start()

@@ -1,7 +1,9 @@
 """The change log: every create, update and delete of an inventory object writes an ``ObjectChange``.
 
-It hooks the ORM session (``before_flush`` / ``after_flush``), so every path that writes through a session
-(REST API, bulk import, CLI, demo loader) is logged without doing anything. Callers say who acts with::
+It hooks the ORM session, so every path that writes through a session (REST API, bulk import, CLI, demo
+loader) is logged without doing anything: ``before_flush`` takes the snapshots, ``after_flush`` folds them
+into one net change per object for the transaction (created then updated = one create; changed back = none),
+and ``before_commit`` writes them; a rollback forgets them. Callers say who acts with::
 
     with change_context("admin", request_id):   # one request id for one HTTP request or one import
         ...session work...
@@ -37,6 +39,7 @@ NOT_COMPARED = frozenset({"search_text", "last_updated"})
 DEFAULT_ACTOR = "system"
 _PENDING_KEY = "inventory_changelog_pending"
 _CASCADED_KEY = "inventory_changelog_cascaded"
+_LOG_KEY = "inventory_changelog_transaction"
 
 
 @dataclass(frozen=True)
@@ -172,8 +175,35 @@ def _collect_changes(session: Session, _flush_ctx: Any, _instances: Any) -> None
             pending.append((Action.DELETE, obj, raw_snapshot(obj)))
 
 
+@dataclass
+class _Entry:
+    """The net change of one object within the transaction (several flushes collapse into one record)."""
+
+    action: str
+    model: type[InventoryModel]
+    object_id: int | None
+    repr: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    ctx: ChangeContext
+
+
+def _merge(entry: _Entry | None, new: _Entry) -> _Entry | None:
+    """Fold a later change of the same object into the earlier one; None when nothing is left."""
+    if entry is None:
+        return new
+    before = entry.before if entry.action != Action.CREATE else None
+    if new.action == Action.DELETE:
+        return None if entry.action == Action.CREATE else _Entry(
+            Action.DELETE, new.model, new.object_id, new.repr, before, None, entry.ctx)
+    action = Action.CREATE if entry.action == Action.CREATE else Action.UPDATE
+    if action == Action.UPDATE and before is not None and new.after is not None and not _differs(before, new.after):
+        return None  # changed and changed back
+    return _Entry(action, new.model, new.object_id, new.repr, before, new.after, entry.ctx)
+
+
 @event.listens_for(Session, "after_flush")
-def _write_changes(session: Session, _flush_ctx: Any) -> None:
+def _record_changes(session: Session, _flush_ctx: Any) -> None:
     pending = session.info.pop(_PENDING_KEY, [])
     for child in session.info.pop(_CASCADED_KEY, []):  # gone from the database: forget them
         if child in session:
@@ -181,21 +211,36 @@ def _write_changes(session: Session, _flush_ctx: Any) -> None:
     if not pending:
         return
     ctx = _current.get() or ChangeContext(DEFAULT_ACTOR, str(uuid.uuid4()))
-    time = utcnow()
-    rows = []
+    log_: dict[tuple[Any, ...], _Entry] = session.info.setdefault(_LOG_KEY, {})
     for action, obj, before in pending:
         after = None if action == Action.DELETE else raw_snapshot(obj)
-        rows.append({
-            "time": time, "actor": ctx.actor, "request_id": ctx.request_id, "action": action,
-            "object_type": object_type(obj), "object_id": obj.id, "object_repr": obj.display()[:200],
-            "prechange_data": mask(obj, before) if before is not None else None,
-            "postchange_data": mask(obj, after) if after is not None else None,
-        })
-    session.connection().execute(insert(ObjectChange), rows)
-    log.debug("event=object_changes count=%d actor=%s request_id=%s", len(rows), ctx.actor, ctx.request_id)
+        key = (object_type(obj), obj.id)
+        merged = _merge(log_.pop(key, None),
+                        _Entry(action, type(obj), obj.id, obj.display()[:200], before, after, ctx))
+        if merged is not None:
+            # a deleted object's id may be reused by a new row in the same transaction: keep them apart
+            log_[(*key, "deleted") if merged.action == Action.DELETE else key] = merged
+
+
+@event.listens_for(Session, "before_commit")
+def _write_changes(session: Session) -> None:
+    """Write the transaction's net changes, one ObjectChange per object, just before it commits."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    entries = list(session.info.pop(_LOG_KEY, {}).values())
+    if not entries:
+        return
+    time = utcnow()
+    session.connection().execute(insert(ObjectChange), [{
+        "time": time, "actor": e.ctx.actor, "request_id": e.ctx.request_id, "action": e.action,
+        "object_type": object_type(e.model), "object_id": e.object_id, "object_repr": e.repr,
+        "prechange_data": mask(e.model, e.before) if e.before is not None else None,
+        "postchange_data": mask(e.model, e.after) if e.after is not None else None,
+    } for e in entries])
+    log.debug("event=object_changes count=%d request_id=%s", len(entries), entries[0].ctx.request_id)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_pending(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
-    session.info.pop(_CASCADED_KEY, None)
+    for key in (_PENDING_KEY, _CASCADED_KEY, _LOG_KEY):
+        session.info.pop(key, None)

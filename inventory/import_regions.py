@@ -106,7 +106,7 @@ def region_changes(imp: _Importer) -> None:
         kind = values.get("kind")
         needed, forbidden = ("successor", "parent") if kind == Kind.MERGE else ("parent", "successor")
         if kind in (Kind.MERGE, Kind.REPARENT):
-            if row.data.get(forbidden) is not None:
+            if imp.ref_text(row, forbidden, row.data.get(forbidden)) is not None:
                 row.issue(forbidden, f"not allowed for kind {kind}")
             target = imp.ref_text(row, needed, row.data.get(needed))
             if target is None:

@@ -104,8 +104,8 @@ _DEVICE_REFS: tuple[Ref, ...] = (
 
 
 def devices(imp: _Importer) -> None:
-    import time; t0=time.perf_counter()
     placed: list[tuple[Row, m.Device]] = []
+    failed: list[Row] = []
     for row in imp.rows("devices"):
         values = imp.plain_values(row, m.Device)
         _refs(imp, row, values, _DEVICE_REFS)
@@ -119,19 +119,26 @@ def devices(imp: _Importer) -> None:
         obj = imp.upsert(row, m.Device, values, _device_path)
         if isinstance(obj, m.Device):
             placed.append((row, obj))
-    print("dev", time.perf_counter()-t0); imp.flush(); print("devflush", time.perf_counter()-t0)
-    addresses = _interfaces(imp, placed); print("if", time.perf_counter()-t0)
-    imp.flush(); print("ifflush", time.perf_counter()-t0)
-    _addresses(imp, addresses); print("ip", time.perf_counter()-t0)
-    imp.flush(); print("ipflush", time.perf_counter()-t0)
-    _links(imp, placed); print("links", time.perf_counter()-t0)
-    imp.flush(); print("linksflush", time.perf_counter()-t0)
+        else:
+            failed.append(row)
+    imp.flush()
+    addresses = _interfaces(imp, [*placed, *((row, None) for row in failed)])
+    imp.flush()
+    _addresses(imp, addresses)
+    imp.flush()
+    _links(imp, placed)
+    imp.flush()
 
 
-def _interfaces(imp: _Importer, placed: list[tuple[Row, m.Device]]) -> list[tuple[Row, m.Interface]]:
-    """Upsert the interfaces nested under devices and those of ``interfaces`` rows (CSV)."""
+def _interfaces(imp: _Importer, devices: list[tuple[Row, m.Device | None]],
+                ) -> list[tuple[Row, m.Interface | None]]:
+    """Upsert the interfaces nested under devices and those of ``interfaces`` rows (CSV).
+
+    Interfaces of a device that failed are still checked (and reported), never written. Returns each
+    interface row with its interface (None when it failed) for the addresses.
+    """
     rows: list[tuple[Row, int | None]] = []
-    for row, device in placed:
+    for row, device in devices:
         nested = row.data.get("interfaces")
         if nested is None:
             continue
@@ -142,22 +149,25 @@ def _interfaces(imp: _Importer, placed: list[tuple[Row, m.Device]]) -> list[tupl
             child = row.child("interfaces", data, f"interfaces#{i}")
             if child is not None:
                 imp.check_fields(child)
-                rows.append((child, device.id))
+                if device is None:
+                    child.block("device")
+                rows.append((child, device.id if device is not None else None))
     for row in imp.rows("interfaces"):
         rows.append((row, imp.device_ref(row, "device", row.data.get("device"))))
-    out: list[tuple[Row, m.Interface]] = []
+    out: list[tuple[Row, m.Interface | None]] = []
     for row, device_id in rows:
         values = imp.plain_values(row, m.Interface)
         values["device_id"] = device_id
         iface = imp.upsert(row, m.Interface, values)
-        if isinstance(iface, m.Interface):
-            out.append((row, iface))
+        out.append((row, iface if isinstance(iface, m.Interface) else None))
     return out
 
 
-def _addresses(imp: _Importer, interfaces: list[tuple[Row, m.Interface]]) -> None:
+def _addresses(imp: _Importer, interfaces: list[tuple[Row, m.Interface | None]]) -> None:
+    """Upsert addresses nested under interfaces and those of ``ip_addresses`` rows (after the flush)."""
     rows: list[tuple[Row, int | None]] = []
     for row, iface in interfaces:
+        iface_id = iface.id if iface is not None else None
         nested = row.data.get("ip_addresses")
         if nested is None:
             continue
@@ -168,7 +178,9 @@ def _addresses(imp: _Importer, interfaces: list[tuple[Row, m.Interface]]) -> Non
             child = row.child("ip_addresses", data, f"ip_addresses#{i}")
             if child is not None:
                 imp.check_fields(child)
-                rows.append((child, iface.id))
+                if iface_id is None:
+                    child.block("interface")
+                rows.append((child, iface_id))
     for row in imp.rows("ip_addresses"):
         device_id = imp.device_ref(row, "device", row.data.get("device"))
         name = imp.ref_text(row, "interface", row.data.get("interface"))
@@ -227,8 +239,8 @@ def _links(imp: _Importer, placed: list[tuple[Row, m.Device]]) -> None:
         for k in old:
             setattr(device, k, values[k])
         changed.append((row, device, old))
-    for row, device, old in changed:
-        errors = clean(None, device, imp.index)
+    checked = [(row, device, old, clean(None, device, imp.index)) for row, device, old in changed]
+    for row, device, old, errors in checked:  # every device checked before any is undone: whole cycles show
         if device.monitoring_enabled and device.primary_ip_id is None:
             errors.setdefault("monitoring_enabled", []).append(
                 f"device {device.name!r}: monitoring needs a primary_ip (or monitoring.enabled: false)")
@@ -253,7 +265,7 @@ def _primary_ip(imp: _Importer, row: Row, device: m.Device) -> int | None:
     ip = imp.index.key(m.IPAddress, (values["host"],))
     if ip is None or ip.id is None:
         if (m.IPAddress, (values["host"],)) in imp.failed:
-            row.blocked = True
+            row.block("primary_ip")
         else:
             site = imp.index.get(m.Site, device.site_id)
             row.issue("primary_ip", f"{values['address']} is not an address of any interface of "

@@ -82,13 +82,21 @@ class Row:
         self.imp, self.key, self.data, self.file, self.label = imp, key, data, file, label
         self.prefix, self.from_csv = prefix, from_csv
         self.bad = False       # an error was reported for this row
-        self.blocked = False   # it depends on a row that failed: skipped without a further error
+        self.blocked = False   # it depends on a row that failed: not written, no error for that reference
+        self.reported: set[str] = set()  # fields already reported (or blocked): no second error on them
 
     @property
     def skip(self) -> bool:
         return self.bad or self.blocked
 
+    def block(self, path: str) -> None:
+        """A reference to a row that failed: the row is checked but not written, the field not reported."""
+        self.blocked = True
+        self.imp.blocked += 1
+        self.reported.add(path)
+
     def issue(self, path: str, message: str) -> None:
+        self.reported.add(path)
         full = self.prefix + path
         if self.from_csv:
             full = csv_column(self.key, full)
@@ -113,7 +121,11 @@ class _Importer:
         self.seen: dict[tuple[type[InventoryModel], tuple[Any, ...]], str] = {}
         self.failed: set[tuple[type[InventoryModel], tuple[Any, ...]]] = set()
         self.status: dict[int, tuple[str, str]] = {}
-        self.next_id = {}
+        self.blocked = 0  # rows not written because a row they refer to failed
+        # SQLite cannot batch INSERT … RETURNING without a sentinel column, so one statement per row; with ids
+        # given here the inserts are batched. Safe: in WAL mode a transaction whose snapshot is stale cannot
+        # write at all, so no other writer can have taken these ids. PostgreSQL batches with its sequences.
+        self.assign_ids = session.get_bind().dialect.name == "sqlite"
 
     # --- rows ---
     def rows(self, key: str) -> Iterator[Row]:
@@ -171,7 +183,7 @@ class _Importer:
         if obj is not None and obj.id is not None:
             return obj.id
         if (model, key) in self.failed:
-            row.blocked = True
+            row.block(path)
         else:
             row.issue(path, f"no {label(model)} {shown}")
         return None
@@ -207,26 +219,28 @@ class _Importer:
         to_path = fields or _field_path
         natural = NATURAL_COLUMNS[model]
         key = tuple(values.get(c) for c in natural)
-        if row.skip:
+        complete = True
+        for column, value in zip(natural, key, strict=True):
+            if value is None or value == "":
+                complete = False
+                if to_path(column) not in row.reported:
+                    row.issue(to_path(column), "this field is required")
+        if complete:
+            first = self.seen.get((model, key))
+            if first is not None:
+                row.issue(to_path(natural[-1]), f"duplicate natural key {_show(key)} (first at {first})")
+                self._fail(model, key)
+                return None
+            self.seen[(model, key)] = f"{row.label}" + (f" {row.prefix.rstrip('.')}" if row.prefix else "")
+        obj = self.index.key(model, key) if complete else None
+        if row.skip or not complete:
+            self._probe(row, model, obj, values, to_path, ignore)
             self._fail(model, key)
             return None
-        missing = [c for c, v in zip(natural, key, strict=True) if v is None or v == ""]
-        if missing:
-            for c in missing:
-                row.issue(to_path(c), "this field is required")
-            return None
-        where = f"{row.label}" + (f" {row.prefix.rstrip('.')}" if row.prefix else "")
-        first = self.seen.get((model, key))
-        if first is not None:
-            row.issue(to_path(natural[-1]), f"duplicate natural key {_show(key)} (first at {first})")
-            return None
-        self.seen[(model, key)] = where
-        obj = self.index.key(model, key)
         if obj is None:
             obj = construct(model, values)
-            nid = self.next_id.get(model) or (max(self.index.by_id[model], default=0) + 1)
-            self.next_id[model] = nid + 1
-            obj.id = nid
+            if self.assign_ids:
+                obj.id = self.index.next_id(model)
             errors = clean(None, obj, self.index)
             if self._report(row, model, key, errors, to_path, ignore):
                 return None
@@ -254,9 +268,23 @@ class _Importer:
         self.mark(obj, UPDATED)
         return True
 
+    def _probe(self, row: Row, model: type[InventoryModel], obj: InventoryModel | None, values: dict[str, Any],
+               to_path: Callable[[str], str], ignore: frozenset[str]) -> None:
+        """Validate a row that will not be written, so that its other errors are reported too."""
+        if obj is None:
+            errors = clean(None, construct(model, values), self.index)
+        else:
+            old = {k: getattr(obj, k) for k in values}
+            for k, v in values.items():
+                setattr(obj, k, v)
+            errors = clean(None, obj, self.index)
+            for k, v in old.items():
+                setattr(obj, k, v)
+        self._report(row, model, (), errors, to_path, ignore)
+
     def _report(self, row: Row, model: type[InventoryModel], key: tuple[Any, ...],
                 errors: dict[str, list[str]], to_path: Callable[[str], str], ignore: frozenset[str]) -> bool:
-        errors = {f: msgs for f, msgs in errors.items() if f not in ignore}
+        errors = {f: msgs for f, msgs in errors.items() if f not in ignore and to_path(f) not in row.reported}
         for column, messages in errors.items():
             for message in messages:
                 row.issue(to_path(column), message)
@@ -332,6 +360,9 @@ def import_document(session: Session, doc: dict[str, Any], *, source: str, dry_r
         except BaseException:
             session.rollback()
             raise
+        if imp.blocked and not imp.errors:  # a row can only be blocked by another that was reported
+            imp.errors.append(ImportIssue(source, "-", "-", f"internal error: {imp.blocked} row(s) skipped "
+                                                            "without a reported cause; nothing was written"))
         report.errors = sorted(imp.errors, key=ImportIssue.sort_key)
         report.counts = imp.counts()
         if report.ok and not dry_run:

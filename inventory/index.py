@@ -40,10 +40,11 @@ class InventoryIndex:
         self._idx: dict[tuple[type[m.InventoryModel], tuple[str, ...]], dict[tuple[Any, ...], Any]] = {}
         self._at: dict[tuple[type[m.InventoryModel], tuple[str, ...]], dict[int, tuple[Any, ...]]] = {}
         self._pending: list[Any] = []
+        self._next_id: dict[type[m.InventoryModel], int] = {}
         for model in NATURAL_COLUMNS:
             rows = list(session.scalars(select(model)))
             self.objects[model] = rows
-            self.by_id[model] = {o.id: o for o in rows}
+            self.by_id[model] = {o.id: o for o in rows if o.id is not None}
 
     # --- Lookup protocol ---
     def get(self, model: type[M], pk: int | None) -> M | None:
@@ -92,6 +93,12 @@ class InventoryIndex:
                 del index[old]
             index[new] = obj
             where[id(obj)] = new
+
+    def next_id(self, model: type[m.InventoryModel]) -> int:
+        """An id above every id of ``model`` seen so far (for inserts that give their own ids)."""
+        nid = self._next_id.get(model) or max(self.by_id[model], default=0) + 1
+        self._next_id[model] = nid + 1
+        return nid
 
     def flushed(self) -> None:
         """Record the ids the database gave to new objects."""

@@ -185,7 +185,9 @@ def _termination(obj: CircuitTermination, lookup: Lookup, errors: Errors) -> Non
 def _vc_endpoint(obj: VideoconferenceEndpoint, lookup: Lookup, errors: Errors) -> None:
     for field, pk, role_slug in (("device_id", obj.device_id, VC_ROLE), ("mcu_id", obj.mcu_id, MCU_ROLE)):
         device = lookup.get(Device, pk)
-        role = lookup.get(DeviceRole, device.role_id) if device is not None else None
+        if device is None:
+            continue
+        role = lookup.get(DeviceRole, device.role_id)
         if role is not None and role.slug != role_slug:
             errors.add(field, f"device {device.name!r} has role {role.slug!r}; it must have role {role_slug!r}")
     if obj.mcu_id is not None and obj.mcu_id == obj.device_id:

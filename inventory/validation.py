@@ -27,6 +27,7 @@ from annotated_types import Ge, Le
 from sqlalchemy import UniqueConstraint, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
+from sqlmodel import col
 
 from inventory import choices as ch
 from inventory.models import (
@@ -106,9 +107,10 @@ class SessionLookup:
 
     def exists_other(self, obj: InventoryModel, values: dict[str, Any]) -> bool:
         model = type(obj)
-        stmt = select(model.id).where(*[getattr(model, k) == v for k, v in values.items()])  # type: ignore[attr-defined]
+        id_col = col(model.id)
+        stmt = select(id_col).where(*[getattr(model, k) == v for k, v in values.items()])
         if obj.id is not None:
-            stmt = stmt.where(model.id != obj.id)  # type: ignore[attr-defined]
+            stmt = stmt.where(id_col != obj.id)
         with self.session.no_autoflush:
             return self.session.execute(stmt.limit(1)).first() is not None
 
@@ -199,7 +201,7 @@ def _schema(model: type[InventoryModel]) -> _Schema:
             le=next((x.le for x in meta if isinstance(x, Le)), None)))
     refs = tuple((fk.parent.name, tables[fk.column.table.name]) for fk in table.foreign_keys
                  if fk.column.table.name in tables)
-    unique = [(c.name,) for c in table.columns if c.unique]
+    unique: list[tuple[str, ...]] = [(c.name,) for c in table.columns if c.unique]
     unique += [tuple(c.name for c in con.columns)
                for con in table.constraints if isinstance(con, UniqueConstraint)]
     return _Schema(tuple(rules_), refs, tuple(dict.fromkeys(unique)))

@@ -105,7 +105,7 @@ class ProbeSettings:
     concurrency: int = 256
     send_interval_s: float = 0.001
     interval_s: float = 60.0
-    snmp_max_varbinds: int = 40
+    snmp_max_varbinds: int = 50  # 8 interfaces (6 columns) + sysUpTime fit one PDU; tooBig halves it
     snmp_max_repetitions: int = 25
     snmp_max_walk_rows: int = 10_000
     http_verify_tls: bool = True
@@ -180,11 +180,14 @@ class IfIndexEntry:
 class ProbeContext:
     """Shared probing resources of one event loop; use as ``async with ProbeContext() as ctx``.
 
-    ``http_ca_file`` adds a CA bundle to the verifying HTTP client (internal PKI).
+    ``http_ca_file`` adds a CA bundle to the verifying HTTP client (internal PKI). ``icmp_modes``
+    lists the ICMP socket kinds to try, in order ("raw", then unprivileged "dgram").
     """
 
-    def __init__(self, *, http_ca_file: str | None = None) -> None:
+    def __init__(self, *, http_ca_file: str | None = None,
+                 icmp_modes: tuple[str, ...] = ("raw", "dgram")) -> None:
         self._http_ca_file = http_ca_file
+        self._icmp_modes = icmp_modes
         self._icmp: IcmpDispatcher | None = None
         self._snmp_engines: dict[str, Any] = {}
         self._v3_users: dict[str, str] = {}
@@ -218,8 +221,15 @@ class ProbeContext:
     def icmp(self) -> IcmpDispatcher:
         """The context's single ICMP dispatcher (sockets open on first use)."""
         if self._icmp is None:
-            self._icmp = IcmpDispatcher(self.loop)
+            self._icmp = IcmpDispatcher(self.loop, self._icmp_modes)
         return self._icmp
+
+    def prepare(self, kind: str) -> None:
+        """Open what ``kind`` needs before any deadline runs (sockets, the SNMP engine: ~0.1-0.3 s)."""
+        if kind == "icmp":
+            self.icmp.mode()
+        elif kind == "snmp":
+            self.snmp_engine(SnmpCredentials())
 
     def snmp_engine(self, creds: SnmpCredentials) -> Any:
         """The shared ``SnmpEngine``; a second engine only for a v3 user name reused with other keys.

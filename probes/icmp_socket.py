@@ -100,8 +100,9 @@ def _attach_bpf(sock: socket.socket, code: bytes) -> None:
 class IcmpDispatcher:
     """Paced echo requests and reply matching on one socket per family (see module docstring)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, modes: tuple[str, ...] = ("raw", "dgram")) -> None:
         self._loop = loop
+        self._modes = modes
         self.ident = random.getrandbits(16)
         self._seq = random.getrandbits(16)
         self._serial = random.getrandbits(63)
@@ -126,6 +127,8 @@ class IcmpDispatcher:
         proto = socket.IPPROTO_ICMP if family == socket.AF_INET else socket.IPPROTO_ICMPV6
         errors = []
         for kind, raw in ((socket.SOCK_RAW, True), (socket.SOCK_DGRAM, False)):
+            if ("raw" if raw else "dgram") not in self._modes:
+                continue
             try:
                 sock = socket.socket(family, kind, proto)
             except OSError as exc:

@@ -85,10 +85,7 @@ def elapsed_seconds(prev: RateSample, cur: RateSample) -> tuple[float | None, st
 
 def counter_delta(prev: int, cur: int, *, bits: int, elapsed_s: float, max_per_s: float) -> int | None:
     """Increase of a ``bits``-wide counter, or None if it was reset (no plausible wrap)."""
-    if cur >= prev:
-        delta = cur - prev
-    else:
-        delta = cur + (1 << bits) - prev
+    delta = cur - prev if cur >= prev else cur + (1 << bits) - prev
     if delta / elapsed_s > max_per_s:
         return None
     return delta

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+IF_NUMBER = "1.3.6.1.2.1.2.1.0"
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
 IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
@@ -112,7 +113,7 @@ async def _poll(target: Target, settings: ProbeSettings, ctx: ProbeContext, out:
     warm = entry is not None and bool(wanted) and _covers(entry, wanted, now)
     pairs = _pairs(entry, wanted) if warm and entry is not None else []
 
-    first = [SYS_UPTIME] + ([] if info else [SYS_NAME, SYS_OBJECT_ID])
+    first = [SYS_UPTIME] + ([] if info else [SYS_NAME, SYS_OBJECT_ID]) + ([] if warm else [IF_NUMBER])
     bits = entry.counter_bits if entry is not None else {}
     values = await session.get(first + _counter_oids(pairs, bits, default_bits))
     ticks = values.get(SYS_UPTIME)
@@ -134,11 +135,17 @@ async def _poll(target: Target, settings: ProbeSettings, ctx: ProbeContext, out:
 
     samples = _samples(pairs, values, bits, default_bits) if warm and not rebooted else None
     if samples is None or (entry is not None and _stale(samples, entry, now)):
-        entry = await _discover(session, wanted, settings)
+        if_number = values.get(IF_NUMBER)
+        if not isinstance(if_number, int):
+            if_number = (await session.get([IF_NUMBER])).get(IF_NUMBER)
+        entry = await _discover(session, wanted, settings, if_number if isinstance(if_number, int) else None)
         ctx.if_index_cache[target.key] = entry
         pairs = _pairs(entry, wanted)
         bits = entry.counter_bits
-        values = await session.get(_counter_oids(pairs, bits, default_bits))
+        # sysUpTime again, in the same PDU as the counters: it is their time base for rates
+        values = await session.get([SYS_UPTIME, *_counter_oids(pairs, bits, default_bits)])
+        if isinstance(values.get(SYS_UPTIME), int):
+            uptime_s = out.uptime_s = values[SYS_UPTIME] / 100.0
         samples = _samples(pairs, values, bits, default_bits)
     assert entry is not None and samples is not None
     lacking = [s.if_index for s in samples if s.counter_bits == 64 and s.hc_in_octets is None]
@@ -216,12 +223,19 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) else None
 
 
-async def _discover(session: SnmpSession, wanted: tuple[str, ...], settings: ProbeSettings) -> IfIndexEntry:
-    """Map inventory names to ifIndex: ifName first, then ifDescr for what is still missing."""
+async def _discover(session: SnmpSession, wanted: tuple[str, ...], settings: ProbeSettings,
+                    if_number: int | None) -> IfIndexEntry:
+    """Map inventory names to ifIndex: ifName first, then ifDescr for what is still missing.
+
+    ``if_number`` (IF-MIB ifNumber) sizes the GETBULK pages so a small table is read in one request
+    without asking the agent for rows beyond it.
+    """
     by_name: dict[str, int] = {}
+    repetitions = settings.snmp_max_repetitions
+    if if_number is not None and if_number >= 0:
+        repetitions = max(1, min(repetitions, if_number + 1))
     for column in (IF_NAME, IF_DESCR):
-        rows = await session.walk(column, max_rows=settings.snmp_max_walk_rows,
-                                  max_repetitions=settings.snmp_max_repetitions)
+        rows = await session.walk(column, max_rows=settings.snmp_max_walk_rows, max_repetitions=repetitions)
         _match(rows, wanted, by_name)
         if len(by_name) == len(wanted):
             break

@@ -40,6 +40,7 @@ from probes.base import ProbeContext, SnmpCredentials
 log = logging.getLogger(__name__)
 
 _RCVBUF_BYTES = 4 * 1024 * 1024
+TIMER_RESOLUTION_S = 0.05
 _TOO_BIG, _NO_SUCH_NAME = 1, 2
 _NULL = rfc1902.Null("")
 _MISSING = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView)
@@ -88,6 +89,8 @@ def new_engine() -> SnmpEngine:
         sock.bind(("0.0.0.0", 0) if family == socket.AF_INET else ("::", 0))
         sock.setblocking(False)
         config.add_transport(engine, domain, transport_cls().open_server_mode(sock=sock))
+    if engine.transport_dispatcher is not None:  # timeouts fire on these ticks: 0.1 s default jitter
+        engine.transport_dispatcher.set_timer_resolution(TIMER_RESOLUTION_S)
     return engine
 
 
@@ -175,8 +178,9 @@ class SnmpSession:
     async def get(self, oids: Sequence[str]) -> dict[str, Any]:
         """GET ``oids`` in PDUs of at most ``max_varbinds`` sent together; missing objects → None."""
         results: dict[str, Any] = {}
-        size = self.max_varbinds
-        batches = [list(oids[i : i + size]) for i in range(0, len(oids), size)]
+        count = -(-len(oids) // self.max_varbinds)  # as few PDUs as the limit allows, evenly filled
+        size = -(-len(oids) // count) if count else 0
+        batches = [list(oids[i : i + size]) for i in range(0, len(oids), size)] if oids else []
         await asyncio.gather(*(self._get_batch(batch, results) for batch in batches))
         return results
 

@@ -21,7 +21,9 @@ from probes.registry import get_prober
 
 log = logging.getLogger(__name__)
 
-OVERRUN_GRACE_S = 0.5  # a prober that ignores its deadline is cut off this much later
+# A prober that ignores its deadline is cut off this much later: generous, because a busy loop
+# fires every timer late and the prober's own deadline must win over this guard.
+OVERRUN_GRACE_MIN_S = 2.0
 
 ResultCallback = Callable[[ProbeResult], Awaitable[None] | None]
 
@@ -75,6 +77,7 @@ async def run_sweep(
     if len(set(keys)) != len(keys):
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         raise ValueError(f"target keys must be unique in a sweep; duplicated: {', '.join(dupes[:10])}")
+    ctx.prepare(kind)
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     cpu0 = time.process_time()
@@ -117,7 +120,7 @@ async def _probe_one(prober: Callable[..., Awaitable[ProbeResult]], kind: str, t
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     try:
-        async with asyncio.timeout_at(deadline + OVERRUN_GRACE_S):
+        async with asyncio.timeout_at(deadline + max(OVERRUN_GRACE_MIN_S, deadline - t0)):
             return await prober(target, settings, deadline, ctx)
     except TimeoutError:
         error = "prober overran its deadline"

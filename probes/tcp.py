@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from datetime import UTC, datetime
 
@@ -28,7 +29,8 @@ async def probe(target: Target, settings: ProbeSettings, deadline: float, ctx: P
         except TimeoutError:
             error = f"connect to port {target.port} timed out"
         except OSError as exc:
-            error = f"connect to port {target.port} failed: {exc.strerror or exc}"
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio rewrites strerror
+            error = f"connect to port {target.port} failed: {reason}"
         except Exception as exc:  # a prober never raises
             log.exception("event=tcp_probe_failed target=%s", target.key)
             error = f"internal error: {exc!r}"

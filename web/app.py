@@ -40,8 +40,12 @@ def _mount_optional(app: FastAPI) -> None:
     """Routers of the API and of the pages."""
     from fastapi.staticfiles import StaticFiles
 
+    from infra_monitor.status.api import router as status_router
     from inventory.api import router as inventory_router
+    from web.pages import install as install_pages
 
     app.include_router(inventory_router, prefix="/api")
+    app.include_router(status_router, prefix="/api")
+    install_pages(app)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

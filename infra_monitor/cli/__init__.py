@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from infra_monitor.cli import core_cmds, probe_cmds
+from infra_monitor.cli import core_cmds, events_cmds, inventory_cmds, probe_cmds, status_cmds
 
 app = typer.Typer(
     name="infra-monitor",
@@ -20,6 +20,9 @@ app.add_typer(db_app, name="db")
 
 core_cmds.register(app, db_app)
 probe_cmds.register(app)
+inventory_cmds.register(app)
+status_cmds.register(app)
+events_cmds.register(app)
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ def register(app: typer.Typer, db_app: typer.Typer) -> None:
             fail(f"schema upgrade failed on {engine.url.render_as_string(hide_password=True)}: {exc}")
         typer.echo(f"schema: {before or 'empty'} -> {after}")
         if demo:
-            from inventory.demo import load_demo_if_empty
+            from inventory.demo_loader import load_demo_if_empty
 
             loaded = load_demo_if_empty(engine)
             typer.echo("demo province loaded" if loaded else "inventory not empty: demo not loaded")

@@ -25,6 +25,7 @@ from inventory.choices import (
     CircuitStatusChoices,
     DeviceStatusChoices,
     RegionLevelChoices,
+    SiteCategoryChoices,
     SiteStatusChoices,
     TermSideChoices,
 )
@@ -87,49 +88,78 @@ class SiteFilter:
 
 
 @dataclass
-class Frame:
-    """Sites (already filtered in SQL) with their computed rows, plus the region tree used."""
+class Regions:
+    """The administrative structure on one date: which regions exist, their parents, and the successor
+    that stands for a region merged away (a site keeps its region; after a merge it counts under the
+    successor in force, as in :mod:`inventory.queries`)."""
 
     tree: RegionTree
+    on: date
+    alive: set[int] = field(default_factory=set)
+    successor: dict[int, int] = field(default_factory=dict)
+
+    def resolve(self, region_id: int | None) -> int | None:
+        """The region in force on the date for ``region_id`` (None if it did not exist yet or ended without
+        successor)."""
+        seen: set[int] = set()
+        while region_id is not None and region_id not in seen:
+            seen.add(region_id)
+            if region_id in self.alive:
+                return region_id
+            region_id = self.successor.get(region_id)
+        return None
+
+    def by_code(self, code: str) -> RegionInfo | None:
+        found = [r for r in self.tree.regions.values() if r.code == code or r.slug == code]
+        return next((r for r in found if r.id in self.alive), found[0] if found else None)
+
+    def districts(self) -> list[RegionInfo]:
+        return sorted((r for r in self.tree.regions.values()
+                       if r.level == RegionLevelChoices.DISTRICT and r.id in self.alive), key=lambda r: r.code)
+
+    def district_of(self, region_id: int | None) -> RegionInfo | None:
+        """The district-level region containing ``region_id`` (itself when it is a district) on the date."""
+        current = self.resolve(region_id)
+        if current is None:
+            return None
+        for r in self.tree.ancestors(current):
+            info = self.tree.regions.get(r)
+            if info is not None and info.level == RegionLevelChoices.DISTRICT:
+                return info
+        return None
+
+    def under(self, region_id: int) -> set[int]:
+        """Every region id (merged ones included) that resolves to ``region_id`` or a region below it."""
+        return {r for r in self.tree.regions
+                if (res := self.resolve(r)) is not None and region_id in self.tree.ancestors(res)}
+
+
+@dataclass
+class Frame:
+    """Sites (already filtered in SQL) with their computed rows, plus the regions used."""
+
+    regions: Regions
     rows: list[SiteRow] = field(default_factory=list)
     tallies: dict[int, Tally] = field(default_factory=dict)
     site_region: dict[int, int | None] = field(default_factory=dict)
 
-    def by_id(self) -> dict[int, SiteRow]:
-        return {r.id: r for r in self.rows}
+    @property
+    def tree(self) -> RegionTree:
+        return self.regions.tree
 
 
-def load_tree(conn: Connection, on: date) -> RegionTree:
-    """Regions and the parent links valid on ``on`` (two queries)."""
-    regions = [RegionInfo(id=r.id, code=r.code, slug=r.slug, name=r.name, level=r.level)
-               for r in conn.execute(select(REGION.id, REGION.code, REGION.slug, REGION.name, REGION.level))]
+def load_regions(conn: Connection, on: date) -> Regions:
+    """Regions, their validity and successors, and the parent links valid on ``on`` (two queries)."""
+    rows = conn.execute(select(REGION.id, REGION.code, REGION.slug, REGION.name, REGION.level, REGION.valid_from,
+                               REGION.valid_to, REGION.successor_id)).all()
     links = [ParentLink(r.region_id, r.parent_id, r.valid_from, r.valid_to)
              for r in conn.execute(select(LINK.region_id, LINK.parent_id, LINK.valid_from, LINK.valid_to))]
-    return RegionTree.build(regions, links, on)
-
-
-def region_by_code(tree: RegionTree, code: str) -> RegionInfo | None:
-    return next((r for r in tree.regions.values() if r.code == code or r.slug == code), None)
-
-
-def district_of(tree: RegionTree, region_id: int | None) -> RegionInfo | None:
-    """The district-level region containing ``region_id`` (itself when it is a district) on the tree's date."""
-    if region_id is None:
-        return None
-    for r in tree.ancestors(region_id):
-        info = tree.regions.get(r)
-        if info is not None and info.level == RegionLevelChoices.DISTRICT:
-            return info
-    return None
-
-
-def regions_under(tree: RegionTree, region_id: int) -> set[int]:
-    """``region_id`` and every region below it on the tree's date."""
-    below = {region_id}
-    for r in set(tree.regions) | set(tree.parent):
-        if region_id in tree.ancestors(r):
-            below.add(r)
-    return below
+    tree = RegionTree.build([RegionInfo(id=r.id, code=r.code, slug=r.slug, name=r.name, level=r.level)
+                             for r in rows], links, on)
+    alive = {r.id for r in rows
+             if (r.valid_from is None or r.valid_from <= on) and (r.valid_to is None or on < r.valid_to)}
+    successor = {r.id: r.successor_id for r in rows if r.successor_id is not None}
+    return Regions(tree=tree, on=on, alive=alive, successor=successor)
 
 
 def site_query(flt: SiteFilter, region_ids: Collection[int] | None) -> Select[Any]:
@@ -151,18 +181,21 @@ def site_query(flt: SiteFilter, region_ids: Collection[int] | None) -> Select[An
 
 
 def connected_sites_query() -> Select[Any]:
-    """Sites at the Z side of an active circuit."""
+    """Connected sites: the Z side (served end) of an active circuit; a data center, the hub circuits start
+    from, is connected when any active circuit ends there."""
     return (select(TERM.site_id).distinct().join(Circuit, CIRCUIT.id == TERM.circuit_id)
-            .where(TERM.term_side == TermSideChoices.Z, CIRCUIT.status == CircuitStatusChoices.ACTIVE))
+            .join(Site, SITE.id == TERM.site_id)
+            .where(CIRCUIT.status == CircuitStatusChoices.ACTIVE,
+                   or_(TERM.term_side == TermSideChoices.Z, SITE.category == SiteCategoryChoices.DATACENTER)))
 
 
-def load_frame(conn: Connection, flt: SiteFilter, on: date, tree: RegionTree | None = None) -> Frame:
+def load_frame(conn: Connection, flt: SiteFilter, on: date, regions: Regions | None = None) -> Frame:
     """Sites matching ``flt`` (state filter, sort and paging applied by the caller) with state and district."""
-    tree = tree or load_tree(conn, on)
+    regions = regions or load_regions(conn, on)
     region_ids: set[int] | None = None
     if flt.district:
-        region = region_by_code(tree, flt.district)
-        region_ids = regions_under(tree, region.id) if region is not None else set()
+        region = regions.by_code(flt.district)
+        region_ids = regions.under(region.id) if region is not None else set()
     sites = site_query(flt, region_ids).subquery()
     tallies_stmt = (select(DEV.site_id, *tally_columns())
                     .select_from(Device.__table__.outerjoin(DeviceStatusRow.__table__,  # type: ignore[attr-defined]
@@ -177,14 +210,15 @@ def load_frame(conn: Connection, flt: SiteFilter, on: date, tree: RegionTree | N
         changes[r.site_id] = (r.first_fail, r.last_change)
     connected = {r.site_id for r in conn.execute(
         connected_sites_query().where(TERM.site_id.in_(select(sites.c.id))))}
-    frame = Frame(tree=tree, tallies=tallies)
+    frame = Frame(regions=regions, tallies=tallies)
     for s in conn.execute(select(sites)):
         t = tallies.get(s.id, Tally())
-        frame.site_region[s.id] = s.region_id
         state = site_state(t)
         first_fail, last_change = changes.get(s.id, (None, None))
-        region = tree.regions.get(s.region_id) if s.region_id is not None else None
-        district = district_of(tree, s.region_id)
+        current = regions.resolve(s.region_id)
+        frame.site_region[s.id] = current
+        region = regions.tree.regions.get(current) if current is not None else None
+        district = regions.district_of(current)
         frame.rows.append(SiteRow(
             id=s.id, slug=s.slug, name=s.name, category=s.category, status=s.status,
             region_code=region.code if region else None, region_name=region.name if region else None,

@@ -20,7 +20,6 @@ from infra_monitor.readmodel.frame import (
     DEV,
     DS,
     SITE,
-    Frame,
     SiteFilter,
     count_states,
     hard_since,
@@ -40,6 +39,7 @@ from infra_monitor.readmodel.schemas import (
 )
 from infra_monitor.readmodel.uptime import availability
 from infra_monitor.status.models import DeviceStatusRow, EventRow, PollerHeartbeatRow
+from infra_monitor.status.regions import RegionTree
 from infra_monitor.status.states import State
 from inventory.choices import SiteCategoryChoices
 from inventory.models import CoverageTarget, Device, Site, VideoconferenceEndpoint
@@ -131,16 +131,26 @@ def coverage(
 
 
 def level_availability(
-    conn: Connection, frame: Frame, vc: Iterable[VcRow], now: datetime
+    conn: Connection, rows: Iterable[SiteRow], site_region: Mapping[int, int | None], tree: RegionTree,
+    vc: Iterable[VcRow], now: datetime, where: Any = None,
 ) -> dict[str, dict[str, float | None]]:
     """Availability per coverage level over 24 h and 30 days (device-time weighted, from intervals)."""
-    category = {r.id: r.category for r in frame.rows}
+    category = {r.id: r.category for r in rows}
     vc_devices = {v.device_id for v in vc}
 
     def group_of(device_id: int, site_id: int) -> str | None:
         return VC_LEVEL if device_id in vc_devices else category.get(site_id)
 
-    return availability(conn, now, group_of, tree=frame.tree, site_region=frame.site_region)
+    return availability(conn, now, group_of, tree=tree, site_region=site_region, where=where)
+
+
+def coverage_of(conn: Connection, rows: list[SiteRow], site_region: Mapping[int, int | None], tree: RegionTree,
+                now: datetime, targets: Mapping[str, Target], levels: Collection[str] = COVERAGE_LEVELS,
+                where: Any = None) -> list[CoverageRow]:
+    """Coverage rows with availability for ``rows`` (VC endpoints, intervals and windows: three queries)."""
+    vc = load_vc(conn)
+    avail = level_availability(conn, rows, site_region, tree, vc, now, where)
+    return coverage(rows, vc, targets, avail, levels)
 
 
 def problems(conn: Connection, limit: int = 100, site_ids: Collection[int] | None = None) -> tuple[list[Problem], int]:
@@ -222,8 +232,6 @@ def overview(conn: Connection, settings: Settings, now: datetime, as_of: date, *
              event_limit: int = 15) -> Overview:
     """Everything the overview page shows, in a constant number of queries."""
     frame = load_frame(conn, SiteFilter(), as_of)
-    vc = load_vc(conn)
-    avail = level_availability(conn, frame, vc, now)
     device_counts = StateCounts()
     for t in frame.tallies.values():
         for name in ("up", "down", "unreachable", "maintenance", "unknown"):
@@ -232,7 +240,7 @@ def overview(conn: Connection, settings: Settings, now: datetime, as_of: date, *
     return Overview(
         generated_at=now, as_of=as_of, province_name=settings.general.province_name,
         sites=count_states(frame.rows), devices=device_counts,
-        coverage=coverage(frame.rows, vc, load_targets(conn, as_of), avail),
+        coverage=coverage_of(conn, frame.rows, frame.site_region, frame.tree, now, load_targets(conn, as_of)),
         problems=probs, problems_total=total, events=events(conn, event_limit),
         freshness=freshness(conn, settings, now))
 

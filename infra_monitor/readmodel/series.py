@@ -73,7 +73,7 @@ def device_series(conn: Connection, device_id: int, metric: str, period_name: st
     """RTT or loss of one device over a period (one grouped query)."""
     period = PERIODS[period_name]
     start, end, steps = _grid(period, now)
-    g = (epoch_seconds(conn, RU.bucket) / literal(period.step, Integer)) * literal(period.step, Integer)
+    g = (epoch_seconds(conn, RU.bucket) // literal(period.step, Integer)) * literal(period.step, Integer)
     stmt = (select(g.label("g"), func.min(RU.rtt_min_ms).label("mn"), func.max(RU.rtt_max_ms).label("mx"),
                    func.sum(RU.rtt_sum_ms).label("rs"), func.sum(RU.rtt_n).label("rn"),
                    func.sum(RU.loss_sum_pct).label("ls"), func.sum(RU.loss_n).label("ln"))
@@ -110,7 +110,7 @@ def util_series(conn: Connection, circuits: list[Any], period_name: str, now: da
     start, end, steps = _grid(period, now)
     lines: list[SeriesLine] = []
     if circuits:
-        g = (epoch_seconds(conn, IR.bucket) / literal(period.step, Integer)) * literal(period.step, Integer)
+        g = (epoch_seconds(conn, IR.bucket) // literal(period.step, Integer)) * literal(period.step, Integer)
         stmt = (select(IR.interface_id, g.label("g"), func.sum(IR.n).label("n"),
                        func.sum(IR.in_bps_sum).label("i"), func.sum(IR.out_bps_sum).label("o"))
                 .where(IR.resolution == period.resolution, IR.interface_id.in_([c.interface_id for c in circuits]),

@@ -17,16 +17,25 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from infra_monitor.config import Settings
+from infra_monitor.readmodel import lists as li
 from infra_monitor.readmodel import overview as ov
 from infra_monitor.readmodel import series as se
 from infra_monitor.readmodel import sites as si
 from infra_monitor.readmodel.fmt import zone
-from infra_monitor.readmodel.frame import SiteFilter, load_tree
-from infra_monitor.readmodel.schemas import DeviceDetail, Overview, Series, SiteDetail, SiteList
-from infra_monitor.status.regions import RegionTree
+from infra_monitor.readmodel.frame import DEV, SITE, Regions, SiteFilter, load_regions
+from infra_monitor.readmodel.schemas import (
+    CoverageRow,
+    DeviceDetail,
+    Overview,
+    Series,
+    SiteDetail,
+    SiteList,
+    SiteRow,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -104,11 +113,12 @@ class ReadModel:
     def _cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         return self.cache.get(key, self._token(), compute)
 
-    def tree(self) -> RegionTree:
-        def compute() -> RegionTree:
+    def regions(self) -> Regions:
+        """The administrative structure in force today (cached like the aggregates)."""
+        def compute() -> Regions:
             with self.engine.connect() as conn:
-                return load_tree(conn, self.as_of())
-        return self._cached(("tree", self.as_of()), compute)
+                return load_regions(conn, self.as_of())
+        return self._cached(("regions", self.as_of()), compute)
 
     def overview(self) -> Overview:
         def compute() -> Overview:
@@ -124,8 +134,17 @@ class ReadModel:
     def sites(self, flt: SiteFilter) -> SiteList:
         def compute() -> SiteList:
             with self.engine.connect() as conn:
-                return si.list_sites(conn, flt, self.as_of(), self.tree())
+                return si.list_sites(conn, flt, self.as_of(), self.regions())
         return self._cached(("sites", flt), compute)
+
+    def region_coverage(self, rows: list[SiteRow], levels: tuple[str, ...]) -> list[CoverageRow]:
+        """Coverage of some sites (a district's), without plan targets, with availability and VC."""
+        regions = self.regions()
+        site_region = {r.id: (reg.id if (reg := regions.by_code(r.region_code or "")) else None) for r in rows}
+        now = self.now()
+        with self.engine.connect() as conn:
+            return ov.coverage_of(conn, rows, site_region, regions.tree, now, {}, levels,
+                                  where=DEV.site_id.in_([r.id for r in rows]))
 
     def site(self, slug: str) -> SiteDetail | None:
         now = self.now()
@@ -142,6 +161,14 @@ class ReadModel:
         with self.engine.connect() as conn:
             return se.site_series(conn, site_id, metric, period, self.now(), device_id=device_id,
                                   circuit_id=circuit_id)
+
+    def site_id(self, slug: str) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(SITE.id).where(SITE.slug == slug)).scalar_one_or_none()
+
+    def device_name(self, device_id: int) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(DEV.name).where(DEV.id == device_id)).scalar_one_or_none()
 
     def device_series(self, device_id: int, name: str, metric: str, period: str) -> Series:
         with self.engine.connect() as conn:
@@ -164,3 +191,13 @@ class ReadModel:
     def devices(self, site_ids: set[int] | None = None) -> list[si.DeviceState]:
         with self.engine.connect() as conn:
             return si.all_devices(conn, site_ids)
+
+    def circuits(self) -> list[li.CircuitListRow]:
+        with self.engine.connect() as conn:
+            return li.circuit_list(conn)
+
+    def district_points(self) -> list[li.RegionPoint]:
+        def compute() -> list[li.RegionPoint]:
+            with self.engine.connect() as conn:
+                return li.district_points(conn)
+        return self._cached(("district_points",), compute)

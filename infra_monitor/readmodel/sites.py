@@ -13,7 +13,17 @@ from typing import Any
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.engine import Connection
 
-from infra_monitor.readmodel.frame import DEV, DS, SITE, TERM, Frame, SiteFilter, count_states, load_frame, load_tree
+from infra_monitor.readmodel.frame import (
+    DEV,
+    DS,
+    SITE,
+    TERM,
+    Frame,
+    Regions,
+    SiteFilter,
+    count_states,
+    load_frame,
+)
 from infra_monitor.readmodel.overview import events
 from infra_monitor.readmodel.schemas import (
     CircuitOut,
@@ -75,9 +85,9 @@ def _sort_key(sort: str) -> Any:
     return lambda r: (state_rank(r.state), (r.since or EPOCH).timestamp(), fold(r.name))
 
 
-def list_sites(conn: Connection, flt: SiteFilter, as_of: date, tree: RegionTree | None = None) -> SiteList:
+def list_sites(conn: Connection, flt: SiteFilter, as_of: date, regions: Regions | None = None) -> SiteList:
     """Sites matching ``flt``; ``count`` and ``states`` describe all matches, ``results`` one page."""
-    frame = load_frame(conn, flt, as_of, tree)
+    frame = load_frame(conn, flt, as_of, regions)
     rows = [r for r in frame.rows if not flt.state or r.state == flt.state]
     rows.sort(key=_sort_key(flt.sort if flt.sort in SORTS else "state"))
     page = rows[flt.offset: flt.offset + flt.limit if flt.limit is not None else None]
@@ -259,4 +269,4 @@ def all_devices(conn: Connection, site_ids: set[int] | None = None) -> list[Devi
     return _device_states(conn, where)
 
 
-__all__ = ["SORTS", "all_devices", "device_detail", "list_sites", "load_tree", "site_detail"]
+__all__ = ["SORTS", "all_devices", "device_detail", "list_sites", "site_detail"]

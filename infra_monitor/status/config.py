@@ -56,6 +56,7 @@ class StatusConfig:
     notify_backoff_initial_s: float = 5.0
     notify_backoff_max_s: float = 3600.0
     channels: tuple[ChannelSpec, ...] = ()
+    timezone: str = "Asia/Ho_Chi_Minh"  # the calendar of the region hierarchy's validity dates
 
     def __post_init__(self) -> None:
         if self.retries < 1 or any(v < 1 for v in self.retries_by_kind.values()):
@@ -88,6 +89,7 @@ class StatusConfig:
             flap_low_threshold=settings.status.flap_low_threshold,
             stale_after_intervals=settings.status.stale_after_intervals,
             interval_s=max(intervals, default=60.0),
+            timezone=settings.general.timezone,
             notify_max_attempts=settings.notifications.max_attempts,
             notify_backoff_initial_s=settings.notifications.backoff_initial_s,
             channels=tuple(

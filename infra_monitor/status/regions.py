@@ -6,7 +6,7 @@ Plain data built from the region table and its dated parent links; used to scope
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -81,8 +81,3 @@ class RegionTree:
     def name(self, region_id: int | None) -> str:
         info = self.regions.get(region_id) if region_id is not None else None
         return info.name if info is not None else ""
-
-
-def site_regions_lookup(tree: RegionTree, site_region: Mapping[int, int | None]) -> dict[int, frozenset[str]]:
-    """Site → region keys (codes/slugs of its region and the regions above)."""
-    return {s: tree.keys(r) for s, r in site_region.items()}

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, RowMapping, Table, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 _FLAP_CODE = {State.UP: "U", State.DOWN: "D", State.UNREACHABLE: "R", State.UNKNOWN: "K", State.MAINTENANCE: "M"}
 _FLAP_STATE = {v: k for k, v in _FLAP_CODE.items()}
+SWEEP_LOCK_KEY = 0x1A7A_5EED  # PostgreSQL advisory lock serialising apply_sweep across processes
 
 
 def _table(model: Any) -> Table:
@@ -296,6 +298,16 @@ def _notify_context(
     return NotifyContext(devices=infos, statuses=statuses)
 
 
+def lock_sweeps(session: Session) -> None:
+    """Serialise sweeps on this database until the caller's transaction ends (two poller jobs applying
+    sweeps at once would otherwise both see the old statuses): an advisory lock on PostgreSQL, the write
+    lock (taken by a no-op UPDATE) on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY})
+    else:
+        session.execute(text("UPDATE device_status SET attempts = attempts WHERE 1 = 0"))
+
+
 def apply_sweep(
     session: Session,
     observations: Mapping[int, bool | None],
@@ -307,14 +319,16 @@ def apply_sweep(
     topology: Topology | None = None,
     regions: RegionTree | None = None,
 ) -> SweepOutcome:
-    """Evaluate one sweep and persist everything it implies (does not commit).
+    """Evaluate one sweep and persist everything it implies (does not commit; other sweeps on the same
+    database wait until the caller's transaction ends).
 
     ``observations``: device id → True (some availability check succeeded), False (all failed), None/absent
     (not checked now). ``stale`` defaults to the devices unchecked for ``config.stale_after_s``.
     ``topology``/``regions`` are loaded from the inventory when not given.
     """
+    lock_sweeps(session)
     topo = topology if topology is not None else load_topology(session)
-    tree = regions if regions is not None else load_regions(session, now.date())
+    tree = regions if regions is not None else load_regions(session, now.astimezone(ZoneInfo(config.timezone)).date())
     previous = load_statuses(session)
     scope = ScopeIndex(topo.device_site, topo.site_region, tree.descendants())
     in_maint, window_events = _maintenance(session, load_windows(session), now, scope)

@@ -49,9 +49,11 @@ class CircuitLink:
 class TopologyCycleError(ValueError):
     """Raised by ``topological_order`` when the parent graph has cycles; ``cycles`` lists them."""
 
-    def __init__(self, cycles: list[list[int]]) -> None:
+    def __init__(self, cycles: list[list[int]], names: Mapping[int, str] | None = None) -> None:
         self.cycles = cycles
-        named = "; ".join(" -> ".join(str(d) for d in c) for c in cycles)
+        names = names or {}
+        named = "; ".join(" -> ".join(f"{names[d]} (#{d})" if names.get(d) else f"#{d}" for d in c)
+                          for c in cycles)
         super().__init__(f"device parent graph has {len(cycles)} cycle(s): {named}")
 
 
@@ -148,7 +150,7 @@ class Topology:
         if len(order) < len(self.parents):
             cycles = self.find_cycles()
             if not allow_cycles:
-                raise TopologyCycleError(cycles)
+                raise TopologyCycleError(cycles, self.device_name)
             placed = set(order)
             rest = sorted(d for d in self.parents if d not in placed)
             log.warning("topology_cycles count=%d devices=%s", len(cycles), cycles)

@@ -4,7 +4,8 @@
 the page size (count, page, one ``IN`` query per relation). Writes need the admin token, run inside one
 ``change_context`` whose request id (the ``X-Request-ID`` header, or a new uuid) is returned in the response,
 validate with :func:`inventory.validation.clean`, and answer 400 ``{field: [message]}``, 404, or 409 when a
-delete would leave references behind.
+delete would leave references behind. PUT needs every required field and leaves absent optional fields as
+they are (so write-only secrets survive a GET → PUT round trip); PATCH takes any subset.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class Endpoints:
     # --- reads ------------------------------------------------------------------------------------------
 
     def list_objects(self, request: Request, session: Session, brief: str | None, limit: str | None,
-             offset: str | None, ordering: str | None) -> Response:
+                     offset: str | None, ordering: str | None) -> Response:
         res = self.res
         try:
             ctx = _context(request, res)
@@ -136,11 +137,9 @@ class Endpoints:
             if ctx.as_of is not None and res.as_of_filter is not None:
                 conds.append(res.as_of_filter(ctx.as_of))
             keys = order_by(res, ordering)
-            brief_only = parse_value(brief, bool) if brief else False
+            brief_only = _flag("brief", brief)
         except FilterError as exc:
             return _json(exc.errors, 400)
-        except ValueError as exc:
-            return _json({"brief": [str(exc)]}, 400)
         model: Any = res.model
         count = session.scalar(select(func.count()).select_from(model).where(*conds)) or 0
         rows = list(session.scalars(
@@ -154,7 +153,7 @@ class Endpoints:
             ctx = _context(request, self.res)
         except FilterError as exc:
             return _json(exc.errors, 400)
-        obj = session.get(self.res.model, obj_id)
+        obj = _get(session, self.res, obj_id)
         if obj is None:
             return _json({"detail": "Not found."}, 404)
         return _json(serialize_one(session, self.res, obj, ctx))
@@ -170,7 +169,7 @@ class Endpoints:
 
     def update(self, request: Request, session: Session, writer: Writer, body: Any, obj_id: int,
                partial: bool) -> Response:
-        obj = session.get(self.res.model, obj_id)
+        obj = _get(session, self.res, obj_id)
         if obj is None:
             return _json({"detail": "Not found."}, 404)
 
@@ -186,7 +185,7 @@ class Endpoints:
     def delete(self, request: Request, session: Session, writer: Writer, obj_id: int) -> Response:
         res = self.res
         request_id = request_id_of(request)
-        obj = session.get(res.model, obj_id)
+        obj = _get(session, res, obj_id)
         if obj is None:
             return _json({"detail": "Not found."}, 404, request_id)
         shown = f"{label(res.model)} {res.display_of(obj)!r}"
@@ -238,6 +237,18 @@ class Endpoints:
         ctx = RequestContext(api_root=api_root(request), today=_today(request))
         body = serialize_one(session, res, obj, ctx)
         return _json(body, code, request_id)
+
+
+def _flag(name: str, raw: str | None) -> bool:
+    try:
+        return bool(parse_value(raw, bool)) if raw else False
+    except ValueError as exc:
+        raise FilterError({name: [str(exc)]}) from None
+
+
+def _get(session: Session, res: Resource, obj_id: int) -> Any:
+    """The object, or None when absent (an id beyond SQL INTEGER cannot exist)."""
+    return session.get(res.model, obj_id) if 0 < obj_id < 2**31 else None
 
 
 def _db_reason(exc: IntegrityError) -> str:
@@ -298,7 +309,9 @@ def register(router: APIRouter, res: Resource) -> Endpoints:
                         writer: Writer = Depends(require_writer)) -> Response:
         return ep.delete(request, session, writer, obj_id)
 
-    conflict = {409: {"model": Conflict, "description": "Still referenced, or refused by the database"}}
+    conflict: dict[int | str, dict[str, Any]] = {
+        409: {"model": Conflict, "description": "Still referenced, or refused by the database"}
+    }
     router.add_api_route(
         base, create_endpoint, methods=["POST"], status_code=201, response_model=ep.out,
         operation_id=f"{op}_create", summary=f"Create a {name}", openapi_extra=_body_doc(ep.create_model),

@@ -31,12 +31,15 @@ from inventory.models import (
     RegionParentLink,
     Site,
 )
+from inventory.queries import regions_as_of
 
 DOMAIN = "dcim"
 
 
 def valid_at(model: Any, on: date) -> ColumnElement[bool]:
-    """Rows of a dated table (``valid_from`` inclusive, ``valid_to`` exclusive, NULL = open) valid ``on``."""
+    """Rows of a dated table valid ``on``: ``valid_from`` inclusive, ``valid_to`` exclusive, NULL = open.
+
+    The same rule as :mod:`inventory.queries`, as a SQL condition so it combines with filters and paging."""
     return and_(
         or_(model.valid_from.is_(None), model.valid_from <= on),
         or_(model.valid_to.is_(None), model.valid_to > on),
@@ -44,27 +47,30 @@ def valid_at(model: Any, on: date) -> ColumnElement[bool]:
 
 
 def _region_parents(session: Session, rows: list[Any], ctx: RequestContext) -> dict[int, dict[str, Any]]:
-    """``parent`` of each region on the page at ``ctx.on``: one query for the whole page."""
-    link: Any = RegionParentLink
-    parent: Any = Region
-    stmt = (
-        select(link.region_id, parent)
-        .join(parent, parent.id == link.parent_id)
-        .where(link.region_id.in_([r.id for r in rows]), valid_at(link, ctx.on))
-    )
+    """``parent`` of each region on the page at ``ctx.on``, by :func:`inventory.queries.regions_as_of`'s rule
+    (the link valid that day, to a parent that existed that day): three queries for the whole page."""
+    parent_of = {node.id: node.parent_id for node in regions_as_of(session, ctx.on)}
+    parent_ids = sorted({p for r in rows if (p := parent_of.get(r.id)) is not None})
+    region: Any = Region
+    parents = {p.id: p for p in session.scalars(select(region).where(region.id.in_(parent_ids)))}
     region_res = REGISTRY.of(Region)
-    found = {region_id: brief(region_res, p, ctx) for region_id, p in session.execute(stmt)}
-    return {r.id: {"parent": found.get(r.id)} for r in rows}
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        parent = parents.get(parent_of.get(r.id))  # type: ignore[arg-type]
+        out[r.id] = {"parent": brief(region_res, parent, ctx) if parent is not None else None}
+    return out
 
 
 def _children_of(parent_ids: Any, ctx: RequestContext) -> ColumnElement[bool]:
     link: Any = RegionParentLink
+    region: Any = Region
     child_ids = select(link.region_id).where(link.parent_id.in_(parent_ids), valid_at(link, ctx.on))
-    return Region.id.in_(child_ids)  # type: ignore[union-attr]
+    return region.id.in_(child_ids)  # type: ignore[no-any-return]
 
 
 def _parent_code_filter(values: list[str], ctx: RequestContext) -> ColumnElement[bool]:
-    return _children_of(select(Region.id).where(Region.code.in_(values)), ctx)  # type: ignore[attr-defined]
+    region: Any = Region
+    return _children_of(select(region.id).where(region.code.in_(values)), ctx)
 
 
 def _parent_id_filter(values: list[str], ctx: RequestContext) -> ColumnElement[bool]:

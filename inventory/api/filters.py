@@ -57,9 +57,12 @@ def parse_value(raw: str, pt: type) -> Any:
         raise ValueError(f"'{raw}' is not a boolean (true/false).")
     if pt is int:
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise ValueError(f"'{raw}' is not an integer.") from None
+        if not -(2**31) <= value < 2**31:
+            raise ValueError(f"{raw} is out of range.")
+        return value
     if pt is float:
         try:
             return float(raw)
@@ -161,7 +164,8 @@ class FilterSet:
         if key == "q" and self.searchable:
             from inventory.search import q_filter
 
-            return and_(*(q_filter(self.res.model, r) for r in raws if r.strip()))
+            model: Any = self.res.model
+            return and_(*(q_filter(model, r) for r in raws if r.strip()))
         base, _, lookup = key.partition("__")
         if lookup and lookup not in LOOKUPS:
             return None

@@ -82,8 +82,9 @@ class Resource:
         self.path = self.path or getattr(self.model, "api_path", "")
         if not self.path or self.path.count("/") != 1:
             raise ValueError(f"{self.model.__name__}: API path must be like 'dcim/sites', got {self.path!r}")
-        self.domain, self.plural = self.path.split("/")
-        self.table_name: str = self.model.__tablename__  # type: ignore[attr-defined]
+        self.domain: str = self.path.split("/")[0]
+        self.plural: str = self.path.split("/")[1]
+        self.table_name: str = str(self.model.__tablename__)
         self.object_type: str = self.table_name
         self.secret_fields: tuple[str, ...] = tuple(getattr(self.model, "secret_fields", ()))
         self.natural_key: tuple[str, ...] = tuple(getattr(self.model, "natural_key", ()))
@@ -151,7 +152,8 @@ class Resource:
 
 def model_for_table(table: str) -> type[SQLModel] | None:
     """The SQLModel class mapped to ``table`` (any imported table model)."""
-    return next((m.class_ for m in default_registry.mappers if m.local_table.name == table), None)
+    return next((m.class_ for m in default_registry.mappers if getattr(m.local_table, "name", None) == table),
+                None)
 
 
 class Registry:

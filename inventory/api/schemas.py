@@ -10,20 +10,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from annotated_types import BaseMetadata
+from annotated_types import BaseMetadata, Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from sqlalchemy import BigInteger, Integer
 
 from inventory.api.resources import READ_ONLY_COLUMNS, REGISTRY, Relation, Resource
 
+INT32 = (-(2**31), 2**31 - 1)  # SQL INTEGER on PostgreSQL; larger values would fail inside the database
 # A reference to another object in a write body: its id, its natural key, or {natural-key fields} / {"id": n}.
-Reference = int | str | dict[str, Any]
+Reference = Annotated[int, Ge(1), Le(INT32[1])] | str | dict[str, Any]
 
 _brief_cache: dict[type, type[BaseModel]] = {}
 
 
 def _field_type(res: Resource, name: str, *, constraints: bool = True) -> Any:
     info = res.model.model_fields[name]
-    meta = [m for m in info.metadata if isinstance(m, BaseMetadata)] if constraints else []
+    meta: list[Any] = [m for m in info.metadata if isinstance(m, BaseMetadata)] if constraints else []
+    column_type = res.model.__table__.columns[name].type  # type: ignore[attr-defined]
+    if constraints and isinstance(column_type, Integer) and not isinstance(column_type, BigInteger):
+        meta += [Ge(INT32[0]), Le(INT32[1])]
     return Annotated[info.annotation, *meta] if meta else info.annotation
 
 
@@ -87,10 +92,10 @@ def request_model(res: Resource, *, partial: bool) -> type[BaseModel]:
         rel = rel_cols.get(col)
         if rel is not None:
             annotation: Any = Reference | None if rel.nullable else Reference
-            desc = f"{rel.target.__name__}: id, {_lookup_desc(res, rel)} or an object of its natural key"
-            fields[rel.name] = (annotation, Field(... if required else None, description=desc))
+            ref_desc = f"{rel.target.__name__}: id, {_lookup_desc(res, rel)} or an object of its natural key"
+            fields[rel.name] = (annotation, Field(... if required else None, description=ref_desc))
             continue
-        desc = _description(res, col)
+        desc: str | None = _description(res, col)
         if col in res.secret_fields:
             desc = "write-only secret; responses carry only " + f"'{col}_set'"
         fields[col] = (_field_type(res, col), Field(... if required else None, description=desc))

@@ -39,8 +39,8 @@ def load_related(session: Session, res: Resource, rows: list[Any]) -> dict[str, 
         if not ids:
             loaded[rel.name] = {}
             continue
-        target_id = rel.target.id  # type: ignore[attr-defined]
-        objs = session.scalars(select(rel.target).where(target_id.in_(sorted(ids)))).all()
+        target: Any = rel.target
+        objs = session.scalars(select(target).where(target.id.in_(sorted(ids)))).all()
         loaded[rel.name] = {o.id: o for o in objs}
     return loaded
 

@@ -34,20 +34,42 @@ def label(model: type[SQLModel]) -> str:
     return str(model.__tablename__).replace("_", " ")  # type: ignore[attr-defined]
 
 
-def _pydantic_errors(exc: ValidationError, accepted: list[str]) -> dict[str, list[str]]:
+def read_only_keys(res: Resource) -> set[str]:
+    """Keys of a response that a write body must not carry (ids, links, timestamps, computed fields)."""
+    return {"id", "url", "display", "created", "last_updated", *res.read_only_fields, *res.annotated_fields,
+            *(f"{s}_set" for s in res.secret_fields)}
+
+
+def _pydantic_errors(exc: ValidationError, res: Resource, body: dict[str, Any]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
+    read_only = read_only_keys(res)
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
         key = loc[0] if loc else "non_field_errors"
-        if err["type"] == "extra_forbidden":
-            msg = f"Unknown field. Accepted fields: {', '.join(accepted)}."
+        rel = res.relations.get(key)
+        if err["type"] == "extra_forbidden" and key in read_only:
+            msg = "This field is read-only."
+        elif err["type"] == "extra_forbidden":
+            msg = f"Unknown field. Accepted fields: {', '.join(res.writable_fields)}."
         elif err["type"] == "missing":
             msg = "This field is required."
+        elif rel is not None:  # one message for the whole id | natural key | object union
+            msg = _bad_reference(rel.target, body.get(key))
         else:
             where = f" (at {'.'.join(loc[1:])})" if len(loc) > 1 else ""
             msg = f"{err['msg']}{where}."
-        out.setdefault(key, []).append(msg)
+        if msg not in out.get(key, []):
+            out.setdefault(key, []).append(msg)
     return out
+
+
+def _bad_reference(model: type[SQLModel], value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"No {label(model)} with id {value}."
+    target = REGISTRY.by_model.get(model)
+    key = target.lookup_field if target is not None else None
+    by_key = f", its {key} (string)" if key else ""
+    return f"Expected the id of a {label(model)} (integer){by_key} or an object of its natural-key fields."
 
 
 def parse_body(session: Session, res: Resource, request_model: type[BaseModel], body: Any) -> dict[str, Any]:
@@ -57,7 +79,7 @@ def parse_body(session: Session, res: Resource, request_model: type[BaseModel], 
     try:
         parsed = request_model.model_validate(body)
     except ValidationError as exc:
-        raise WriteError(_pydantic_errors(exc, res.writable_fields)) from None
+        raise WriteError(_pydantic_errors(exc, res, body)) from None
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for name in parsed.model_fields_set:
@@ -82,7 +104,7 @@ def resolve_reference(session: Session, model: type[SQLModel], value: Any) -> in
     if isinstance(value, bool):
         raise WriteError({"reference": [f"Expected the id or the natural key of a {name}."]})
     if isinstance(value, int):
-        if session.get(model, value) is None:
+        if not 0 < value < 2**31 or session.get(model, value) is None:
             raise WriteError({"reference": [f"No {name} with id {value}."]})
         return value
     if isinstance(value, str):
@@ -91,8 +113,8 @@ def resolve_reference(session: Session, model: type[SQLModel], value: Any) -> in
             raise WriteError({"reference": [f"A {name} is referenced by id."]})
         return _unique_match(session, model, {key: value}, f"{key} '{value}'")
     if isinstance(value, dict):
-        if set(value) == {"id"}:
-            return resolve_reference(session, model, value["id"])
+        if "id" in value and target is not None and set(value) <= {"id", "url", "display", *target.brief}:
+            return resolve_reference(session, model, value["id"])  # e.g. a nested object copied from a GET
         return _resolve_object(session, model, target, value)
     raise WriteError({"reference": [f"Expected the id or the natural key of a {name}."]})
 
@@ -152,7 +174,7 @@ def _inbound() -> dict[str, list[tuple[Table, str, str]]]:
         table = res.model.__table__  # type: ignore[attr-defined]
         for rel in res.relations.values():
             if not table.columns[rel.column].foreign_keys:
-                target_table = rel.target.__tablename__  # type: ignore[attr-defined]
+                target_table = str(rel.target.__tablename__)
                 out.setdefault(target_table, []).append((table, rel.column, RESTRICT))
     return out
 

@@ -1,9 +1,15 @@
-"""IP addresses (NetBox's ipam app): an address with prefix length, assigned to an interface."""
+"""IP addresses (NetBox's ipam app): an address with prefix length, assigned to an interface.
+
+``host`` (the address without prefix, unique) is derived from ``address`` whenever a row is written, so a
+writer that sets only ``address`` stores a consistent pair; validation reports unparseable addresses.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import ipaddress
+from typing import Any, ClassVar
 
+from sqlalchemy import event
 from sqlmodel import Field
 
 from inventory.choices import IPAddressStatusChoices
@@ -24,3 +30,13 @@ class IPAddress(InventoryModel, table=True):
 
     def display(self) -> str:
         return self.address
+
+
+@event.listens_for(IPAddress, "before_insert")
+@event.listens_for(IPAddress, "before_update")
+def _derive_host(_mapper: Any, _connection: Any, target: IPAddress) -> None:
+    try:
+        parsed = ipaddress.ip_interface((target.address or "").strip())
+    except ValueError:
+        return
+    target.address, target.host = parsed.with_prefixlen, str(parsed.ip)

@@ -131,7 +131,7 @@ class SmtpServer:
                           auth_data: Any) -> AuthResult:
             ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
                 user.encode(), password.encode())
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)
 
         self.port = _free_port()
         self.controller = Controller(

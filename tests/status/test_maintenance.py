@@ -21,8 +21,8 @@ from infra_monitor.status.maintenance import (
 SUNDAY, SATURDAY, MONDAY = 6, 5, 0
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def one_off(start: datetime, end: datetime, **kw: object) -> MaintenanceWindow:

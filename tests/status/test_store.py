@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -53,10 +54,12 @@ def sweep(engine: Engine, obs: dict[int, bool | None], now: datetime, config: St
 
 def rows(engine: Engine, model: type, *where: object) -> list:
     with Session(engine) as session:
-        return list(session.execute(select(model).where(*where)).scalars())  # type: ignore[call-overload]
+        return list(session.execute(select(model).where(*where)).scalars())  # type: ignore[arg-type]
 
 
-def test_topology_is_read_from_the_inventory_skipping_unmonitored_devices(status_db: Engine, province: Province) -> None:
+def test_topology_is_read_from_the_inventory_skipping_unmonitored_devices(
+    status_db: Engine, province: Province
+) -> None:
     with Session(status_db) as session:
         topo = load_topology(session)
     assert topo.parents_of(province.district) == {province.core}
@@ -139,7 +142,7 @@ def test_region_window_covers_sites_of_the_regions_below(status_db: Engine, prov
 def test_devices_unchecked_for_too_long_become_unknown(status_db: Engine, province: Province) -> None:
     config = StatusConfig(retries=1, interval_s=60, stale_after_intervals=3, channels=CONFIG.channels)
     sweep(status_db, observe(province), at(0), config)
-    checked = {province.core: True, province.district: True}
+    checked: dict[int, bool | None] = {province.core: True, province.district: True}
     sweep(status_db, checked, at(0) + timedelta(minutes=3, seconds=1), config)
     with Session(status_db) as session:
         statuses = load_statuses(session)
@@ -204,3 +207,27 @@ def test_disabling_monitoring_removes_the_status_and_closes_the_interval(
     [iv] = rows(status_db, StateIntervalRow, StateIntervalRow.device_id == province.communes[0])
     assert bool(status) is monitored
     assert iv.end == (None if monitored else at(5))
+
+
+def test_two_sweeps_applied_at_once_are_serialised(status_db: Engine, province: Province) -> None:
+    sweep(status_db, observe(province), at(0))
+    failing = observe(province, province.district, *province.behind_district)
+    first = Session(status_db)
+    first.begin()
+    apply_sweep(first, failing, at(1), CONFIG)
+    second_done = threading.Event()
+
+    def second() -> None:
+        sweep(status_db, failing, at(1) + timedelta(seconds=20))
+        second_done.set()
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    worker.join(0.3)  # give the second sweep the chance to read before the first commits, were it unlocked
+    first.commit()
+    first.close()
+    worker.join()
+    assert second_done.is_set()
+    assert len(rows(status_db, NotificationRow)) == 1
+    open_intervals = rows(status_db, StateIntervalRow, StateIntervalRow.end.is_(None))  # type: ignore[union-attr]
+    assert len(open_intervals) == len({iv.device_id for iv in open_intervals}) == 23

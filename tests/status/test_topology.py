@@ -73,14 +73,14 @@ def test_topological_order_puts_parents_first() -> None:
 
 
 def test_cycles_are_found_and_name_their_devices() -> None:
-    devices = [DeviceNode(1, parent_id=3), DeviceNode(2, parent_id=1), DeviceNode(3, parent_id=2),
+    devices = [DeviceNode(1, parent_id=3, name="core"), DeviceNode(2, parent_id=1), DeviceNode(3, parent_id=2),
                DeviceNode(4, parent_id=4), DeviceNode(5, parent_id=1), DeviceNode(6)]
     topo = build_topology(devices, [])
     assert topo.find_cycles() == [[1, 2, 3], [4]]
     with pytest.raises(TopologyCycleError) as err:
         topo.topological_order()
     assert err.value.cycles == [[1, 2, 3], [4]]
-    assert "1 -> 2 -> 3" in str(err.value)
+    assert "core (#1) -> #2 -> #3; #4" in str(err.value)
 
 
 def test_circuits_in_both_directions_form_a_cycle() -> None:

@@ -33,6 +33,15 @@
     return { div: 1, unit: "bps" };
   }
 
+  function niceStep(raw) {
+    // 1, 2, 2.5 or 5 times a power of ten, at least ``raw``
+    if (!(raw > 0)) { return 1; }
+    var p = Math.pow(10, Math.floor(Math.log10(raw)));
+    var steps = [1, 2, 2.5, 5, 10];
+    for (var i = 0; i < steps.length; i++) { if (steps[i] * p >= raw) { return steps[i] * p; } }
+    return 10 * p;
+  }
+
   function segments(points, fx, fy) {
     var d = "", pen = false;
     points.forEach(function (p) {
@@ -76,22 +85,23 @@
       box.appendChild(empty);
       return;
     }
-    var W = Math.max(box.clientWidth || 600, 280), H = 240, L = 58, R = 12, T = 10, B = 30;
+    var W = Math.max(box.clientWidth || 600, 280), H = 240, L = 58, R = 12, T = 22, B = 30;
     var t0 = Date.parse(data.start), t1 = Date.parse(data.end);
     var vmax = 0;
     lines.forEach(function (l) { l.points.forEach(function (p) { if (p[1] !== null && p[1] > vmax) { vmax = p[1]; } }); });
     if (vmax <= 0) { vmax = 1; }
     var u = scaleUnit(lines[0].unit, vmax);
-    var ymax = vmax * 1.1;
+    var step = niceStep(vmax * 1.05 / u.div / 4) * u.div;
+    var ymax = Math.ceil(vmax * 1.05 / step) * step;
     var fx = function (t) { return L + (W - L - R) * (t - t0) / Math.max(1, t1 - t0); };
     var fy = function (v) { return T + (H - T - B) * (1 - v / ymax); };
     var svg = el("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": box.getAttribute("data-title") || "" });
-    for (var i = 0; i <= 4; i++) {
-      var v = ymax * i / 4, y = fy(v);
+    for (var v = 0; v <= ymax + step / 2; v += step) {
+      var y = fy(v);
       el("line", { x1: L, x2: W - R, y1: y, y2: y, "class": "grid" }, svg);
       el("text", { x: L - 6, y: y + 4, "text-anchor": "end" }, svg).textContent = fmt(v / u.div);
     }
-    el("text", { x: 4, y: T + 8 }, svg).textContent = u.unit;
+    el("text", { x: 4, y: 12, "class": "unit" }, svg).textContent = u.unit;
     var span = t1 - t0, short = span <= 2 * 86400000;
     var df = new Intl.DateTimeFormat(lang === "vi" ? "vi-VN" : "en-GB", short
       ? { timeZone: tz, hour: "2-digit", minute: "2-digit", hour12: false }

@@ -2,10 +2,11 @@
 
 Every test runs on a SQLite file and on PostgreSQL (skipped on a laptop without PostgreSQL, required under
 CI: see tests/requirements.py). :func:`fresh_engine` is the one place that creates a database: an empty
-SQLite file or an emptied PostgreSQL schema, with the schema from ``SQLModel.metadata``. Tests that write get a
-fresh database each (``engine``); read-only modules override ``engine`` with a module-scoped one they fill
-once. The app is built once per admin token with ``web.app.create_app`` (FastAPI prepares its routes on
-the first request, which is slow) and pointed at the test's engine when a client is made.
+SQLite file or an emptied PostgreSQL schema, with the schema from ``SQLModel.metadata``, once per module
+(``database``); each test gets it emptied (``engine``), except in read-only modules, which fill it once and
+override ``engine`` to keep the rows. The app is built once per admin token with ``web.app.create_app``
+(FastAPI prepares its routes on the first request, which is slow) and pointed at the test's engine when a
+client is made.
 """
 
 from __future__ import annotations
@@ -36,10 +37,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def fresh_engine(backend: str, request: pytest.FixtureRequest, directory: Path) -> Engine:
     """An engine on an empty database of ``backend`` holding every table of the metadata."""
     import_all_models()
-    if backend == "sqlite":
-        url = f"sqlite:///{directory / 'api.db'}"
-    else:
-        url = request.getfixturevalue("pg_schema_url")
+    url = f"sqlite:///{directory / 'api.db'}" if backend == "sqlite" else request.getfixturevalue("pg_schema_url")
     engine = make_engine(url)
     if backend == "postgres":
         with engine.begin() as conn:
@@ -50,11 +48,28 @@ def fresh_engine(backend: str, request: pytest.FixtureRequest, directory: Path) 
     return engine
 
 
-@pytest.fixture
-def engine(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    eng = fresh_engine(backend, request, tmp_path)
+def empty(engine: Engine) -> None:
+    """Delete every row of every table (children first), keeping the schema."""
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(scope="module")
+def database(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """One database per backend and test module."""
+    eng = fresh_engine(backend, request, tmp_path_factory.mktemp("api"))
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def engine(database: Engine) -> Engine:
+    """The module's database, emptied before the test (read-only modules override this to keep rows)."""
+    empty(database)
+    return database
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,22 +10,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tests.inventory.test_api.builders import province
-from tests.inventory.test_api.conftest import fresh_engine
 
 # These tests only read: one database per backend for the whole module.
 
 
 @pytest.fixture(scope="module")
-def engine(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    eng = fresh_engine(backend, request, tmp_path_factory.mktemp("lists"))
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture(scope="module")
-def data(engine: Engine) -> dict[str, Any]:
-    with Session(engine, expire_on_commit=False) as session:
+def data(database: Engine) -> dict[str, Any]:
+    with Session(database, expire_on_commit=False) as session:
         return province(session)
+
+
+@pytest.fixture
+def engine(database: Engine, data: dict[str, Any]) -> Engine:
+    return database
 
 
 def names(body: dict[str, Any], key: str = "name") -> list[str]:

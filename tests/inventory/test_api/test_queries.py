@@ -14,21 +14,22 @@ from sqlalchemy.orm import Session
 
 from inventory.models import Tag
 from tests.inventory.test_api.builders import many_devices, province
-from tests.inventory.test_api.conftest import fresh_engine
 
 DEVICES = 520
 TAGS = 1010
 
 
 @pytest.fixture(scope="module")
-def engine(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    eng = fresh_engine(backend, request, tmp_path_factory.mktemp("queries"))
-    with Session(eng, expire_on_commit=False) as session:
+def data(database: Engine) -> None:
+    with Session(database, expire_on_commit=False) as session:
         many_devices(session, province(session), DEVICES)
         session.execute(insert(Tag), [{"slug": f"tag-{i}", "name": f"Tag {i}"} for i in range(TAGS)])
         session.commit()
-    yield eng
-    eng.dispose()
+
+
+@pytest.fixture
+def engine(database: Engine, data: None) -> Engine:
+    return database
 
 
 @contextmanager

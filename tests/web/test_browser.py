@@ -1,0 +1,137 @@
+"""The status page in a real browser (Debian's chromium driven by Playwright, never a downloaded browser).
+
+The real app runs under uvicorn on a free loopback port with a temporary SQLite database. The test opens
+the overview, switches language, drills into a district, opens a site and waits for its graph to be drawn,
+then changes a device's state in the database and watches the overview change without a reload.
+Screenshots of every step go to ``artifacts/screenshots/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from infra_monitor.db import make_engine
+from tests.requirements import missing
+from tests.web.builders import Province
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+WAIT_MS = 20_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[tuple[str, Province]]:
+    """The app served by uvicorn in a thread; yields its base URL and the province behind it."""
+    if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
+        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    import uvicorn
+
+    from infra_monitor.config import load_settings
+    from web.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    engine = make_engine(url)
+    province = Province.build(engine, communes=12)
+    province.measurements([province.commune_routers[2]], hours=24)
+    province.traffic([province.commune_interfaces[2]], bps=35e6, hours=6)
+    province.intervals([province.core, *province.district_routers, *province.commune_routers])
+    # a 4-second ICMP interval makes the overview refresh every second (a quarter of the interval)
+    settings = load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": url,
+                                            "INFRA_MONITOR_PROBES__ICMP__INTERVAL_S": "4",
+                                            "INFRA_MONITOR_PROBES__ICMP__TIMEOUT_S": "1"})
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=_free_port(),
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}", province
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()
+
+
+def test_operator_walks_from_overview_to_a_site_graph_and_sees_live_changes(live: tuple[str, Province]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, province = live
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.goto(base + "/")
+            assert page.locator(".brand .province").inner_text() == "Tỉnh Bắc Giang"
+            assert page.locator("#h-sites").inner_text().startswith("Điểm kết nối theo trạng thái")
+            page.screenshot(path=str(SHOTS / "01_overview_vi.png"), full_page=True)
+
+            page.click("#lang-switch")
+            page.wait_for_selector("text=Sites by state")
+            assert page.locator("html").get_attribute("lang") == "en"
+            page.screenshot(path=str(SHOTS / "02_overview_en.png"), full_page=True)
+
+            page.click("#coverage a:has-text('Communes')")
+            page.wait_for_url("**/sites?level=commune*")
+            page.click("table.sites a[href='/regions/213'] >> nth=0")
+            page.wait_for_url("**/regions/213")
+            assert page.locator("h1").inner_text().startswith("Thành phố Bắc Giang")
+            assert page.locator("table.sites tbody tr").count() == 7  # the district site and six communes
+            page.screenshot(path=str(SHOTS / "03_district.png"), full_page=True)
+
+            page.click("table.sites a[href='/sites/xa-002']")
+            page.wait_for_selector("#graph-rtt svg path.line-rtt_avg", state="attached", timeout=WAIT_MS)
+            page.wait_for_selector("#graph-util svg path.line-in_bps", state="attached", timeout=WAIT_MS)
+            assert page.locator("#graph-rtt svg path.line-rtt_avg").get_attribute("d", timeout=WAIT_MS)
+            page.click("button[data-graph-period='7d']")
+            page.wait_for_function("document.querySelector('#graph-rtt').dataset.period === '7d' && "
+                                   "document.querySelector('#graph-rtt').getAttribute('aria-busy') === 'false'",
+                                   timeout=WAIT_MS)
+            assert page.locator("#graph-rtt .graph-empty").count() == 1  # only 5-minute rollups exist yet
+            page.click("button[data-graph-period='24h']")
+            page.wait_for_function("document.querySelector('#graph-rtt').dataset.period === '24h' && "
+                                   "document.querySelector('#graph-rtt svg path.line-rtt_avg') !== null",
+                                   timeout=WAIT_MS)
+            page.screenshot(path=str(SHOTS / "04_site_graphs.png"), full_page=True)
+
+            page.goto(base + "/?lang=vi")
+            page.evaluate("window.__notReloaded = true")
+            assert page.locator("#problems").inner_text().count("d215-rt") == 0
+            province.cut_district(1)
+            province.now += timedelta(seconds=60)
+            province.heartbeat()  # a sweep finished: cached aggregates are dropped
+            page.wait_for_function(
+                "document.querySelector('#problems') && document.querySelector('#problems').innerText"
+                ".includes('d215-rt')", timeout=WAIT_MS)
+            assert page.evaluate("window.__notReloaded") is True
+            assert page.locator(".count.s-down .n").inner_text() == "1"
+            page.screenshot(path=str(SHOTS / "05_overview_live_change.png"), full_page=True)
+
+            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            phone.goto(base + "/")
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+            phone.screenshot(path=str(SHOTS / "06_overview_phone.png"), full_page=True)
+        finally:
+            browser.close()

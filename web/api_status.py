@@ -1,0 +1,81 @@
+"""``/api/status/…``: the status page's data as JSON (the same read model as the pages and the CLI).
+
+Read-only and documented in the OpenAPI spec (``/api/docs``) through the read model's response models.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from infra_monitor.readmodel import ReadModel, SiteFilter
+from infra_monitor.readmodel.schemas import DeviceDetail, Overview, Series, SiteDetail, SiteList
+from web.templating import readmodel
+
+router = APIRouter(prefix="/api/status", tags=["status"])
+ReadDep = Annotated[ReadModel, Depends(readmodel)]
+Metric = Literal["rtt", "loss", "util"]
+Period = Literal["24h", "7d", "30d", "1y"]
+State = Literal["up", "down", "unreachable", "unknown", "maintenance"]
+Level = Literal["datacenter", "department", "district", "commune", "unit"]
+Sort = Literal["state", "name", "since", "level", "district"]
+
+
+@router.get("/overview", response_model=Overview, summary="Counts by state, coverage, problems, events, freshness")
+def get_overview(rm: ReadDep) -> Overview:
+    return rm.overview()
+
+
+@router.get("/sites", response_model=SiteList, summary="Sites with their aggregated state")
+def get_sites(
+    rm: ReadDep,
+    state: Annotated[State | None, Query(description="only sites in this state")] = None,
+    level: Annotated[Level | None, Query(description="site category")] = None,
+    district: Annotated[str | None, Query(description="region code: that region and everything below")] = None,
+    q: Annotated[str | None, Query(description="words of the name, accents optional")] = None,
+    sort: Annotated[Sort, Query(description="state (worst first), name, since, level, district")] = "state",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SiteList:
+    return rm.sites(SiteFilter(state=state, level=level, district=district, q=q, sort=sort, limit=limit,
+                               offset=offset))
+
+
+@router.get("/sites/{slug}", response_model=SiteDetail, summary="One site: devices, circuits, VC, events")
+def get_site(slug: str, rm: ReadDep) -> SiteDetail:
+    detail = rm.site(slug)
+    if detail is None:
+        raise HTTPException(404, f"no site with slug {slug!r}")
+    return detail
+
+
+@router.get("/sites/{slug}/series", response_model=Series, summary="Graph series of a site")
+def get_site_series(
+    slug: str,
+    rm: ReadDep,
+    metric: Metric = "rtt",
+    period: Period = "24h",
+    device: Annotated[int | None, Query(description="a device of the site (default: its gateway)")] = None,
+    circuit: Annotated[int | None, Query(description="a circuit at the site (util; default: Z-side ones)")] = None,
+) -> Series:
+    site_id = rm.site_id(slug)
+    if site_id is None:
+        raise HTTPException(404, f"no site with slug {slug!r}")
+    return rm.site_series(site_id, metric, period, device_id=device, circuit_id=circuit)
+
+
+@router.get("/devices/{device_id}", response_model=DeviceDetail, summary="One device with its interfaces")
+def get_device(device_id: int, rm: ReadDep) -> DeviceDetail:
+    detail = rm.device(device_id)
+    if detail is None:
+        raise HTTPException(404, f"no device with id {device_id}")
+    return detail
+
+
+@router.get("/devices/{device_id}/series", response_model=Series, summary="Graph series of a device")
+def get_device_series(device_id: int, rm: ReadDep, metric: Metric = "rtt", period: Period = "24h") -> Series:
+    name = rm.device_name(device_id)
+    if name is None:
+        raise HTTPException(404, f"no device with id {device_id}")
+    return rm.device_series(device_id, name, metric, period)
