@@ -171,15 +171,15 @@ class NotificationsConfig(_Section):
 
 
 class Settings(_Section):
-    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
-    general: GeneralConfig = Field(default_factory=GeneralConfig)
-    web: WebConfig = Field(default_factory=WebConfig)
-    logging: LoggingConfig = Field(default_factory=LoggingConfig)
-    probes: ProbesConfig = Field(default_factory=ProbesConfig)
-    poller: PollerConfig = Field(default_factory=PollerConfig)
-    retention: RetentionConfig = Field(default_factory=RetentionConfig)
-    status: StatusConfig = Field(default_factory=StatusConfig)
-    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+    database: DatabaseConfig = Field(default_factory=lambda: DatabaseConfig())
+    general: GeneralConfig = Field(default_factory=lambda: GeneralConfig())
+    web: WebConfig = Field(default_factory=lambda: WebConfig())
+    logging: LoggingConfig = Field(default_factory=lambda: LoggingConfig())
+    probes: ProbesConfig = Field(default_factory=lambda: ProbesConfig())
+    poller: PollerConfig = Field(default_factory=lambda: PollerConfig())
+    retention: RetentionConfig = Field(default_factory=lambda: RetentionConfig())
+    status: StatusConfig = Field(default_factory=lambda: StatusConfig())
+    notifications: NotificationsConfig = Field(default_factory=lambda: NotificationsConfig())
 
     source: str = Field("<defaults>", exclude=True, description="where the settings came from")
 
@@ -214,7 +214,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: Any) -> str:
     key = ".".join(str(p) for p in err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":

@@ -8,10 +8,10 @@ interfaces and committed rates. tcp/http targets come from a device's custom fie
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from inventory.choices import CircuitStatusChoices, DeviceStatusChoices
 from inventory.models import (
@@ -57,56 +57,58 @@ def load_targets(
     """Targets of the monitored, active devices of ``poller_group`` (all groups when None)."""
     q = (
         select(Device, Site.slug, IPAddress.host)
-        .join(Site, Site.id == Device.site_id)
-        .outerjoin(IPAddress, IPAddress.id == Device.primary_ip_id)
-        .where(Device.monitoring_enabled.is_(True), Device.status.in_(DeviceStatusChoices.MONITORED))  # type: ignore[attr-defined]
+        .join(Site, col(Site.id) == col(Device.site_id))
+        .outerjoin(IPAddress, col(IPAddress.id) == col(Device.primary_ip_id))
+        .where(col(Device.monitoring_enabled).is_(True), col(Device.status).in_(DeviceStatusChoices.MONITORED))
     )
     if poller_group is not None:
         q = q.where(Device.poller_group == poller_group)
     if site_slug is not None:
         q = q.where(Site.slug == site_slug)
-    rows = session.execute(q.order_by(Device.id)).all()
-    device_ids = [d.id for d, _, _ in rows]
+    rows = session.execute(q.order_by(col(Device.id))).all()
+    device_ids = [d.id for d, _, _ in rows if d.id is not None]
     idx = TargetIndex(targets={k: [] for k in kinds})
     if not rows:
         return idx
-    profiles = {p.id: p for p in session.execute(select(SnmpProfile)).scalars()}
+    profiles = {p.id: p for p in session.execute(select(SnmpProfile)).scalars() if p.id is not None}
     ifaces: dict[int, list[Interface]] = {}
     for iface in session.execute(
-        select(Interface).where(Interface.device_id.in_(device_ids), Interface.enabled.is_(True))  # type: ignore[attr-defined]
+        select(Interface).where(col(Interface.device_id).in_(device_ids), col(Interface.enabled).is_(True))
     ).scalars():
+        if iface.id is None:
+            continue
         ifaces.setdefault(iface.device_id, []).append(iface)
-        idx.interface_ids[(iface.device_id, iface.name)] = iface.id  # type: ignore[index]
+        idx.interface_ids[(iface.device_id, iface.name)] = iface.id
         if iface.speed_kbps:
-            idx.speed_kbps[iface.id] = iface.speed_kbps  # type: ignore[index]
+            idx.speed_kbps[iface.id] = iface.speed_kbps
     for if_id, rate in session.execute(
-        select(CircuitTermination.interface_id, Circuit.commit_rate_kbps)
-        .join(Circuit, Circuit.id == CircuitTermination.circuit_id)
-        .where(CircuitTermination.device_id.in_(device_ids),  # type: ignore[union-attr]
-               Circuit.status == CircuitStatusChoices.ACTIVE)
+        select(col(CircuitTermination.interface_id), col(Circuit.commit_rate_kbps))
+        .join(Circuit, col(Circuit.id) == col(CircuitTermination.circuit_id))
+        .where(col(CircuitTermination.device_id).in_(device_ids), col(Circuit.status) == CircuitStatusChoices.ACTIVE)
     ).all():
         if if_id is not None and rate:
             idx.commit_kbps[if_id] = max(rate, idx.commit_kbps.get(if_id, 0))
     for device, site_slug_, host in rows:
         if not host:
             continue
-        base = {"device_id": device.id, "device": device.name, "site": site_slug_, "address": host}
+        base = Target(key="", device_id=device.id, device=device.name, site=site_slug_, address=host)
         if "icmp" in kinds:
-            _add(idx, "icmp", Target(key=f"icmp:{device.id}", **base))
-        if "snmp" in kinds and device.snmp_profile_id in profiles:
-            names = tuple(sorted(i.name for i in ifaces.get(device.id, []) if not i.mgmt_only))
-            _add(idx, "snmp", Target(key=f"snmp:{device.id}", snmp=_credentials(profiles[device.snmp_profile_id]),
-                                     interfaces=names, **base))
+            _add(idx, "icmp", replace(base, key=f"icmp:{device.id}"))
+        profile = profiles.get(device.snmp_profile_id) if device.snmp_profile_id is not None else None
+        if "snmp" in kinds and profile is not None:
+            names = tuple(sorted(i.name for i in ifaces.get(device.id or 0, []) if not i.mgmt_only))
+            _add(idx, "snmp", replace(base, key=f"snmp:{device.id}", snmp=_credentials(profile), interfaces=names))
         cf = device.custom_fields or {}
         if "tcp" in kinds:
             for port in cf.get("tcp_ports", []) or []:
-                _add(idx, "tcp", Target(key=f"tcp:{device.id}:{port}", port=int(port), **base))
+                _add(idx, "tcp", replace(base, key=f"tcp:{device.id}:{port}", port=int(port)))
         if "http" in kinds:
             for url in cf.get("http_urls", []) or []:
-                _add(idx, "http", Target(key=f"http:{device.id}:{url}", url=str(url), **base))
+                _add(idx, "http", replace(base, key=f"http:{device.id}:{url}", url=str(url)))
     return idx
 
 
 def _add(idx: TargetIndex, kind: str, target: Target) -> None:
     idx.targets[kind].append(target)
-    idx.device_of[target.key] = target.device_id  # type: ignore[assignment]
+    if target.device_id is not None:
+        idx.device_of[target.key] = target.device_id

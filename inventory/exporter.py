@@ -37,7 +37,7 @@ class _Tables:
         for model in models:
             rows = list(session.scalars(select(model)))
             self.rows[model] = rows
-            self.by_id[model] = {r.id: r for r in rows}
+            self.by_id[model] = {r.id: r for r in rows if r.id is not None}
 
     def get(self, model: type[m.InventoryModel], pk: int | None) -> Any:
         return None if pk is None else self.by_id[model].get(pk)

@@ -75,7 +75,7 @@ class _Successors:
     def __init__(self, session: Session) -> None:
         rows = session.execute(select(col(Region.id), col(Region.valid_from), col(Region.valid_to),
                                       col(Region.successor_id))).all()
-        self.rows = {r.id: r for r in rows}
+        self.rows = {r.id: r for r in rows if r.id is not None}
 
     def on(self, region_id: int | None, d: date) -> int | None:
         seen: set[int] = set()
@@ -108,4 +108,4 @@ def site_regions_as_of(session: Session, d: date) -> dict[int, int | None]:
     """Site id → id of the region it counted under on ``d`` (None if none), for every site (two queries)."""
     successors = _Successors(session)
     rows = session.execute(select(col(Site.id), col(Site.region_id))).all()
-    return {sid: successors.on(rid, d) for sid, rid in rows}
+    return {sid: successors.on(rid, d) for sid, rid in rows if sid is not None}

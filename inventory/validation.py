@@ -188,15 +188,15 @@ def _schema(model: type[InventoryModel]) -> _Schema:
     tables = {getattr(mp.class_, "__tablename__", None): mp.class_
               for mp in InventoryModel._sa_registry.mappers}  # type: ignore[attr-defined]
     rules_: list[_ColumnRule] = []
-    for col in table.columns:
-        if col.name in SKIPPED_COLUMNS:
+    for column in table.columns:
+        if column.name in SKIPPED_COLUMNS:
             continue
-        info = model.model_fields.get(col.name)
+        info = model.model_fields.get(column.name)
         meta = info.metadata if info is not None else []
         rules_.append(_ColumnRule(
-            name=col.name, required=not col.nullable and col.default is None,
-            non_blank=col.name in model.natural_key, max_length=getattr(col.type, "length", None),
-            choices=CHOICE_FIELDS.get(model, {}).get(col.name),
+            name=column.name, required=not column.nullable and column.default is None,
+            non_blank=column.name in model.natural_key, max_length=getattr(column.type, "length", None),
+            choices=CHOICE_FIELDS.get(model, {}).get(column.name),
             ge=next((x.ge for x in meta if isinstance(x, Ge)), None),
             le=next((x.le for x in meta if isinstance(x, Le)), None)))
     refs = tuple((fk.parent.name, tables[fk.column.table.name]) for fk in table.foreign_keys

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 
@@ -14,7 +14,7 @@ target_metadata = import_all_models().metadata
 config = context.config
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Render our column types as plain SQLAlchemy types so migrations import nothing of ours."""
     if type_ == "type" and isinstance(obj, UTCDateTimeType):
         return "sa.DateTime(timezone=True)"

@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from infra_monitor.cli import app
 from infra_monitor.db import import_all_models, make_engine
