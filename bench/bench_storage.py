@@ -249,7 +249,7 @@ def load_year(engine: Engine, devices: int) -> float:
                f"FROM device AS d CROSS JOIN generate_series(0, {HOURS - 1}) AS h(i) ORDER BY d.id, h.i")
     started = time.perf_counter()
     with engine.begin() as conn:
-        conn.exec_driver_sql(sql)
+        conn.execute(text(sql))
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,7 +1,8 @@
 """ICMP echo prober: N paced packets per target, loss % and RTT min/avg/max (fping -C style).
 
-Packets of one target leave ``packet_interval_s`` apart (each in the context-wide pacing slot);
-each packet is lost if no matching reply arrives within ``timeout_s`` of its own send. The
+All packets of a target are queued at once, ``packet_interval_s`` apart, with the context's
+dispatcher, which sends them in its pacing slots; each packet is lost if no matching reply arrives
+within ``timeout_s`` of its own send. The
 context's dispatcher (``probes.icmp_socket``) does the socket work. success = at least one reply.
 """
 
@@ -13,7 +14,6 @@ import time
 from datetime import UTC, datetime
 
 from probes.base import ProbeContext, ProbeResult, ProbeSettings, Target
-from probes.icmp_socket import PingHandle
 
 log = logging.getLogger(__name__)
 
@@ -22,21 +22,18 @@ async def probe(target: Target, settings: ProbeSettings, deadline: float, ctx: P
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     dispatcher = ctx.icmp
-    handles: list[PingHandle] = []
     rtts: list[float] = []
     errors: list[str] = []
+    first = ctx.loop.time()
+    handles = [
+        dispatcher.submit(target.address, settings.timeout_s, settings.send_interval_s, settings.packet_size,
+                          not_before=first + i * settings.packet_interval_s)
+        for i in range(settings.packets)
+    ]
     try:
         async with asyncio.timeout_at(deadline):
-            for i in range(settings.packets):
-                if i:
-                    delay = t0 + i * settings.packet_interval_s - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                handles.append(await dispatcher.send(
-                    target.address, settings.timeout_s, settings.send_interval_s, settings.packet_size
-                ))
             for handle in handles:
-                rtt, error = await dispatcher.wait(handle)
+                rtt, error = await handle.future
                 if rtt is not None:
                     rtts.append(rtt)
                 elif error:

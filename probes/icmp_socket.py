@@ -18,7 +18,9 @@ checksummed with ``ping3.checksum``; receive times come from kernel timestamps (
 from __future__ import annotations
 
 import asyncio
+import collections
 import ctypes
+import heapq
 import ipaddress
 import logging
 import random
@@ -50,19 +52,26 @@ ECHO_REQUEST: dict[int, int] = {socket.AF_INET: 8, socket.AF_INET6: 128}
 _V4_ERRORS = {3: "destination unreachable", 11: "time exceeded"}
 _V6_ERRORS = {1: "destination unreachable", 3: "time exceeded"}
 
+_EARLY_S = 0.0001  # a timer may fire this much before its time: count it as due
+_CATCH_UP_S = 0.005  # after a loop stall, send at most this much backlog back to back
+
 PingOutcome = tuple[float | None, str | None]  # (rtt seconds, error); (None, None) = timed out
 
 
 @dataclass(eq=False)
 class PingHandle:
-    """One echo request in flight; ``await dispatcher.wait(handle)`` gives its outcome."""
+    """One echo request, queued then in flight; ``await handle.future`` gives its outcome."""
 
-    key: tuple[str, int]
-    serial: int
-    sent_wall: float
+    address: str
+    family: int
+    timeout_s: float
+    interval_s: float
+    size: int
     future: asyncio.Future[PingOutcome]
-    timer: asyncio.TimerHandle | None = None
-    family: int = socket.AF_INET
+    key: tuple[str, int] | None = None  # (address, seq) once sent
+    serial: int = 0
+    sent_wall: float = 0.0
+    expires_at: float = 0.0
 
 
 @dataclass(eq=False)
@@ -107,6 +116,13 @@ class IcmpDispatcher:
         self._seq = random.getrandbits(16)
         self._serial = random.getrandbits(63)
         self._next_slot = 0.0
+        self._queue: list[tuple[float, int, PingHandle]] = []  # heap: (not before, order, handle)
+        self._order = 0
+        self._pacer: asyncio.TimerHandle | None = None
+        self._pacer_at = 0.0
+        self._blocked_fd: int | None = None
+        self._expiry: dict[float, collections.deque[PingHandle]] = {}
+        self._expiry_timers: dict[float, asyncio.TimerHandle] = {}
         self._sockets: dict[int, _FamilySocket] = {}
         self._open_errors: dict[int, str] = {}
         self._closed = False
@@ -185,78 +201,123 @@ class IcmpDispatcher:
         return cached
 
     # -- sending -------------------------------------------------------------------------------
-    async def send(
-        self, address: str, timeout_s: float, send_interval_s: float = 0.001, size: int = 56
-    ) -> PingHandle:
-        """Send one echo request in this dispatcher's next pacing slot; never raises for I/O."""
+    def submit(self, address: str, timeout_s: float, send_interval_s: float = 0.001, size: int = 56,
+               not_before: float | None = None) -> PingHandle:
+        """Queue one echo request; it leaves at ``not_before`` (loop time) or the next pacing slot.
+
+        Never raises for I/O: errors (not an IP, no socket, send failure) resolve the handle's future
+        with ``(None, error)``. Requests leave in ``not_before`` order, one per ``send_interval_s``.
+        """
         future: asyncio.Future[PingOutcome] = self._loop.create_future()
         try:
             addr, family = self._parse_address(address)
         except ValueError:
             future.set_result((None, f"not an IP address: {address!r}"))
-            return PingHandle(key=(address, -1), serial=0, sent_wall=time.time(), future=future)
-        fs = self._socket(family)
-        if fs is None or self._closed:
+            return PingHandle(address, socket.AF_INET, timeout_s, send_interval_s, size, future)
+        handle = PingHandle(addr, family, timeout_s, send_interval_s, size, future)
+        if self._closed or self._socket(family) is None:
             future.set_result((None, self._open_errors.get(family, "ICMP dispatcher closed")))
-            return PingHandle(key=(addr, -1), serial=0, sent_wall=time.time(), future=future)
+            return handle
+        at = self._loop.time() if not_before is None else not_before
+        self._order += 1
+        heapq.heappush(self._queue, (at, self._order, handle))
+        due = max(at, self._next_slot)
+        if self._blocked_fd is None and (self._pacer is None or due < self._pacer_at):
+            if self._pacer is not None:
+                self._pacer.cancel()
+            self._pacer_at = due
+            self._pacer = self._loop.call_at(due, self._pace)
+        return handle
 
+    def _pace(self) -> None:
+        """Send every queued request that is due, one per pacing slot; re-arm for the next one."""
+        self._pacer = None
+        queue = self._queue
         now = self._loop.time()
-        slot = max(self._next_slot, now)
-        self._next_slot = slot + send_interval_s
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        while queue:
+            not_before, _order, handle = queue[0]
+            if handle.future.done():  # discarded before it was sent
+                heapq.heappop(queue)
+                continue
+            due = max(not_before, self._next_slot)
+            if due > now + _EARLY_S:
+                self._pacer_at = due
+                self._pacer = self._loop.call_at(due, self._pace)
+                return
+            if not self._transmit(handle, now):
+                return  # socket buffer full: _on_writable resumes pacing
+            heapq.heappop(queue)
+            self._next_slot = max(self._next_slot, now - _CATCH_UP_S) + handle.interval_s
 
+    def _transmit(self, handle: PingHandle, now: float) -> bool:
+        """Send ``handle``'s packet; False only when the socket would block (try again later)."""
+        fs = self._sockets[handle.family]
+        addr = handle.address
         seq = self._seq = (self._seq + 1) & 0xFFFF
         while (addr, seq) in fs.pending:
             seq = self._seq = (self._seq + 1) & 0xFFFF
         serial = self._serial = (self._serial + 1) & 0xFFFFFFFFFFFFFFFF
-        packet = bytearray(_HEADER.pack(ECHO_REQUEST[family], 0, 0, self.ident, seq, serial))
-        if size > 8:
-            packet += b"\x5a" * (size - 8)
-        if family == socket.AF_INET:  # the kernel checksums ICMPv6 itself
+        packet = bytearray(_HEADER.pack(ECHO_REQUEST[handle.family], 0, 0, self.ident, seq, serial))
+        if handle.size > 8:
+            packet += b"\x5a" * (handle.size - 8)
+        if handle.family == socket.AF_INET:  # the kernel checksums ICMPv6 itself
             packet[2:4] = struct.pack("<H", ping3.checksum(bytes(packet)))
-        handle = PingHandle(key=(addr, seq), serial=serial, sent_wall=time.time(), future=future,
-                            family=family)
+        handle.key, handle.serial = (addr, seq), serial
         fs.pending[handle.key] = handle
+        handle.sent_wall = time.time()
         try:
             fs.sock.sendto(packet, (addr, 0))
         except BlockingIOError:
-            try:
-                await self._loop.sock_sendto(fs.sock, packet, (addr, 0))
-            except OSError as exc:
-                self._fail(fs, handle, f"send failed: {exc.strerror or exc}")
-                return handle
+            del fs.pending[handle.key]
+            self._blocked_fd = fs.sock.fileno()
+            self._loop.add_writer(self._blocked_fd, self._on_writable)
+            return False
         except OSError as exc:
-            self._fail(fs, handle, f"send failed: {exc.strerror or exc}")
-            return handle
-        handle.timer = self._loop.call_later(timeout_s, self._expire, fs, handle)
-        return handle
+            self._finish(fs, handle, (None, f"send failed: {exc.strerror or exc}"))
+            return True
+        self._arm_expiry(handle, now)
+        return True
 
-    def _fail(self, fs: _FamilySocket, handle: PingHandle, error: str) -> None:
-        fs.pending.pop(handle.key, None)
-        if not handle.future.done():
-            handle.future.set_result((None, error))
+    def _on_writable(self) -> None:
+        if self._blocked_fd is not None:
+            self._loop.remove_writer(self._blocked_fd)
+            self._blocked_fd = None
+        self._pace()
 
-    def _expire(self, fs: _FamilySocket, handle: PingHandle) -> None:
-        if fs.pending.get(handle.key) is handle:
+    def _arm_expiry(self, handle: PingHandle, now: float) -> None:
+        """Requests with the same timeout expire in send order: one loop timer per timeout value."""
+        handle.expires_at = now + handle.timeout_s
+        waiting = self._expiry.get(handle.timeout_s)
+        if waiting is None:
+            waiting = self._expiry[handle.timeout_s] = collections.deque()
+        waiting.append(handle)
+        if handle.timeout_s not in self._expiry_timers:
+            self._expiry_timers[handle.timeout_s] = self._loop.call_at(
+                handle.expires_at, self._expire_due, handle.timeout_s)
+
+    def _expire_due(self, timeout_s: float) -> None:
+        waiting = self._expiry[timeout_s]
+        limit = self._loop.time() + _EARLY_S
+        while waiting and waiting[0].expires_at <= limit:
+            handle = waiting.popleft()
+            if not handle.future.done():
+                self._finish(self._sockets[handle.family], handle, (None, None))
+        if waiting:
+            self._expiry_timers[timeout_s] = self._loop.call_at(waiting[0].expires_at, self._expire_due, timeout_s)
+        else:
+            del self._expiry_timers[timeout_s], self._expiry[timeout_s]
+
+    def _finish(self, fs: _FamilySocket, handle: PingHandle, outcome: PingOutcome) -> None:
+        if handle.key is not None and fs.pending.get(handle.key) is handle:
             del fs.pending[handle.key]
         if not handle.future.done():
-            handle.future.set_result((None, None))
-
-    async def wait(self, handle: PingHandle) -> PingOutcome:
-        """The outcome of ``handle``: (rtt, None), (None, None) on timeout, (None, error)."""
-        try:
-            return await handle.future
-        finally:
-            self.discard(handle)
+            handle.future.set_result(outcome)
 
     def discard(self, handle: PingHandle) -> None:
-        """Forget ``handle`` (deadline or cancellation): a reply arriving later is ignored."""
+        """Forget ``handle`` (deadline or cancellation): unsent, it is not sent; a late reply is ignored."""
         fs = self._sockets.get(handle.family)
-        if fs is not None and fs.pending.get(handle.key) is handle:
+        if fs is not None and handle.key is not None and fs.pending.get(handle.key) is handle:
             del fs.pending[handle.key]
-        if handle.timer is not None:
-            handle.timer.cancel()
         if not handle.future.done():
             handle.future.cancel()
 
@@ -326,29 +387,36 @@ class IcmpDispatcher:
         if handle is None or handle.serial != serial:
             return  # late (expired), duplicate, or not ours
         del fs.pending[key]
-        if handle.timer is not None:
-            handle.timer.cancel()
         if not handle.future.done():
             handle.future.set_result((max(rx_wall - handle.sent_wall, 0.0), None))
 
     def _error(self, fs: _FamilySocket, key: tuple[str, int], error: str) -> None:
-        handle = fs.pending.pop(key, None)
-        if handle is None:
-            return
-        if handle.timer is not None:
-            handle.timer.cancel()
-        if not handle.future.done():
-            handle.future.set_result((None, error))
+        handle = fs.pending.get(key)
+        if handle is not None:
+            self._finish(fs, handle, (None, error))
 
     def close(self) -> None:
+        """Close the sockets; every queued or outstanding request ends with an error."""
         self._closed = True
+        for timer in [self._pacer, *self._expiry_timers.values()]:
+            if timer is not None:
+                timer.cancel()
+        self._pacer = None
+        self._expiry_timers.clear()
+        self._expiry.clear()
+        if self._blocked_fd is not None:
+            self._loop.remove_writer(self._blocked_fd)
+            self._blocked_fd = None
+        closed: PingOutcome = (None, "ICMP dispatcher closed")
+        for _at, _order, handle in self._queue:
+            if not handle.future.done():
+                handle.future.set_result(closed)
+        self._queue.clear()
         for fs in self._sockets.values():
             self._loop.remove_reader(fs.sock.fileno())
             for handle in list(fs.pending.values()):
-                if handle.timer is not None:
-                    handle.timer.cancel()
                 if not handle.future.done():
-                    handle.future.set_result((None, "ICMP dispatcher closed"))
+                    handle.future.set_result(closed)
             fs.pending.clear()
             fs.sock.close()
         self._sockets.clear()

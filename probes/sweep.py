@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # A prober that ignores its deadline is cut off this much later: generous, because a busy loop
 # fires every timer late and the prober's own deadline must win over this guard.
 OVERRUN_GRACE_MIN_S = 2.0
+ICMP_MARGIN_S = 0.05
 
 ResultCallback = Callable[[ProbeResult], Awaitable[None] | None]
 
@@ -50,14 +51,15 @@ class SweepReport:
 def target_budget_s(kind: str, settings: ProbeSettings, n_targets: int) -> float:
     """Time one probe may take, from its start: the deadline is ``time.monotonic()`` + this.
 
-    ICMP: the last packet's timeout after its interval, plus the wait for pacing slots shared with
-    the other probes in flight. SNMP: one full timeout with retries (a dead agent) plus one more
+    ICMP: the packets' intervals and the last one's timeout, plus the wait for pacing slots shared
+    with the other probes in flight and a small margin so that the last packet's own timeout, not
+    the deadline, decides it. SNMP: one full timeout with retries (a dead agent) plus one more
     timeout for the walks and counter GETs of a live agent. TCP, HTTP: the timeout.
     """
     if kind == "icmp":
         in_flight = min(settings.concurrency, max(n_targets, 1))
         pacing = settings.packets * in_flight * settings.send_interval_s
-        return settings.timeout_s + (settings.packets - 1) * settings.packet_interval_s + pacing
+        return settings.timeout_s + settings.packets * settings.packet_interval_s + pacing + ICMP_MARGIN_S
     if kind == "snmp":
         return settings.timeout_s * (settings.retries + 2)
     return settings.timeout_s

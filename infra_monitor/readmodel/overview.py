@@ -37,7 +37,7 @@ from infra_monitor.readmodel.schemas import (
     SiteRow,
     StateCounts,
 )
-from infra_monitor.readmodel.uptime import availability
+from infra_monitor.readmodel.uptime import availability, level_group
 from infra_monitor.status.models import DeviceStatusRow, EventRow, PollerHeartbeatRow
 from infra_monitor.status.regions import RegionTree
 from infra_monitor.status.states import State
@@ -130,27 +130,12 @@ def coverage(
     return list(out.values())
 
 
-def level_availability(
-    conn: Connection, rows: Iterable[SiteRow], site_region: Mapping[int, int | None], tree: RegionTree,
-    vc: Iterable[VcRow], now: datetime, where: Any = None,
-) -> dict[str, dict[str, float | None]]:
-    """Availability per coverage level over 24 h and 30 days (device-time weighted, from intervals)."""
-    category = {r.id: r.category for r in rows}
-    vc_devices = {v.device_id for v in vc}
-
-    def group_of(device_id: int, site_id: int) -> str | None:
-        return VC_LEVEL if device_id in vc_devices else category.get(site_id)
-
-    return availability(conn, now, group_of, tree=tree, site_region=site_region, where=where)
-
-
 def coverage_of(conn: Connection, rows: list[SiteRow], site_region: Mapping[int, int | None], tree: RegionTree,
                 now: datetime, targets: Mapping[str, Target], levels: Collection[str] = COVERAGE_LEVELS,
                 where: Any = None) -> list[CoverageRow]:
     """Coverage rows with availability for ``rows`` (VC endpoints, intervals and windows: three queries)."""
-    vc = load_vc(conn)
-    avail = level_availability(conn, rows, site_region, tree, vc, now, where)
-    return coverage(rows, vc, targets, avail, levels)
+    avail = availability(conn, now, level_group(), tree=tree, site_region=site_region, where=where)
+    return coverage(rows, load_vc(conn), targets, avail, levels)
 
 
 def problems(conn: Connection, limit: int = 100, site_ids: Collection[int] | None = None) -> tuple[list[Problem], int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, func, literal, select, true
 from sqlalchemy.engine import Connection
 
 from infra_monitor.readmodel.frame import (
@@ -204,7 +204,7 @@ def _maintenance(conn: Connection, now: datetime, tree: RegionTree, region_id: i
 
 def _site_availability(conn: Connection, now: datetime, tree: RegionTree, site_id: int, region_id: int | None,
                        where: Any) -> tuple[float | None, float | None]:
-    av = availability(conn, now, lambda _d, _s: "x", tree=tree, site_region={site_id: region_id}, where=where)
+    av = availability(conn, now, literal("x"), tree=tree, site_region={site_id: region_id}, where=where)
     return av["24h"].get("x"), av["30d"].get("x")
 
 

@@ -1,42 +1,49 @@
-"""Availability for the status page: time-based, from ``state_interval`` rows, one query per call.
+"""Availability for the status page: time-based, from ``state_interval`` rows, summed in SQL.
 
-Loads the hard-state intervals of monitored devices overlapping the longest period asked for (one query,
-joined to ``device`` for the site) and the maintenance windows (one query), then computes each period with
-:mod:`infra_monitor.status.availability`: downtime is time DOWN or UNREACHABLE, maintenance (live or
-recorded after the fact) and time without data are left out of the denominator. A group's figure is
-device-time weighted: the share of its devices' counted time they were UP.
+One grouped query adds up, per group (a site category, ``vc``, or one site) and per bucket, the seconds each
+hard-state interval of a monitored device overlaps the last 24 hours and the last 30 days. Buckets follow
+:mod:`infra_monitor.status.availability`: UP counts as up; DOWN and UNREACHABLE as downtime; MAINTENANCE
+(or cut off by maintenance) and UNKNOWN/no data are left out of the denominator. A group's figure is
+device-time weighted: ``up / (up + down)``.
+
+Maintenance windows recorded after the fact do not show in the intervals; when windows overlap the period,
+the devices they cover are recomputed with :func:`~infra_monitor.status.availability.device_availability`
+(with and without the windows) and the difference is applied: one more query, for those devices only.
+Intervals of one device are assumed not to overlap (the status engine closes one before opening the next).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import Float, case, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
-from infra_monitor.readmodel.frame import DEV, monitored
-from infra_monitor.status.availability import Availability, StateInterval, aggregate, device_availability
+from infra_monitor.readmodel.frame import DEV, SITE, monitored
+from infra_monitor.status.availability import StateInterval, device_availability
 from infra_monitor.status.maintenance import (
     MaintenanceWindow,
     ScopeIndex,
     ScopeType,
     WindowKind,
     maintenance_by_device,
+    window_intervals,
 )
 from infra_monitor.status.models import MaintenanceWindowRow, StateIntervalRow
 from infra_monitor.status.regions import RegionTree
 from infra_monitor.status.states import Cause, State
-from inventory.models import Device
+from inventory.models import Device, Site, VideoconferenceEndpoint
 
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
 SI = StateIntervalRow.__table__.c  # type: ignore[attr-defined]
-MW = MaintenanceWindowRow.__table__.c  # type: ignore[attr-defined]
+VC = VideoconferenceEndpoint.__table__.c  # type: ignore[attr-defined]
 
 PERIODS = {"24h": timedelta(hours=24), "30d": timedelta(days=30)}
+BUCKETS = ("up", "down_own", "down_parent", "maintenance", "no_data")
 
 
 def window_of(row: Any) -> MaintenanceWindow | None:
@@ -61,52 +68,128 @@ def load_windows(conn: Connection) -> list[tuple[Any, MaintenanceWindow]]:
     return out
 
 
-def load_intervals(
-    conn: Connection, start: datetime, now: datetime, where: Any = None
-) -> list[tuple[StateInterval, int]]:
-    """Intervals of monitored devices overlapping [start, now), each with the device's site id."""
-    stmt = (select(SI.device_id, SI.state, SI.cause, SI.root_cause_device_id, SI.start, SI.end, DEV.site_id)
+def _bucket_expr() -> Any:
+    maint = or_(SI.state == State.MAINTENANCE.value, SI.cause == Cause.MAINTENANCE.value)
+    no_data = or_(SI.state == State.UNKNOWN.value, SI.cause == Cause.NO_DATA.value)
+    return case((maint, "maintenance"), (no_data, "no_data"), (SI.state == State.UP.value, "up"),
+                (SI.state == State.UNREACHABLE.value, "down_parent"), else_="down_own")
+
+
+def _overlap_seconds(conn: Connection, start: datetime, now: datetime) -> Any:
+    """Seconds of [interval.start, interval.end or now) inside [start, now), per dialect (0 when apart)."""
+    lo_b = literal(start, SI.start.type)
+    hi_b = literal(now, SI.start.type)
+    end = func.coalesce(SI.end, hi_b)
+    if conn.dialect.name == "sqlite":
+        lo, hi = func.max(SI.start, lo_b), func.min(end, hi_b)
+        seconds: Any = (func.julianday(hi) - func.julianday(lo)) * 86400.0
+    else:
+        lo, hi = func.greatest(SI.start, lo_b), func.least(end, hi_b)
+        seconds = cast(func.extract("epoch", hi - lo), Float)
+    return case((hi > lo, seconds), else_=0.0)
+
+
+def _source() -> Any:
+    """Intervals joined to their device, its site, and its videoconference endpoint if it is a codec."""
+    return (StateIntervalRow.__table__  # type: ignore[attr-defined]
             .join(Device, DEV.id == SI.device_id)
-            .where(monitored(), SI.start < now, or_(SI.end.is_(None), SI.end > start)))
+            .join(Site, SITE.id == DEV.site_id)
+            .outerjoin(VideoconferenceEndpoint, VC.device_id == DEV.id))
+
+
+def level_group() -> Any:
+    """Group expression: ``vc`` for videoconference codecs, otherwise the site's category."""
+    return case((VC.id.is_not(None), "vc"), else_=SITE.category)
+
+
+def _totals(conn: Connection, now: datetime, group: Any, where: Any,
+            periods: Mapping[str, timedelta]) -> dict[str, dict[Any, dict[str, float]]]:
+    longest = max(periods.values())
+    seconds = [_overlap_seconds(conn, now - length, now).label(f"p_{name}") for name, length in periods.items()]
+    inner = (select(group.label("g"), _bucket_expr().label("b"), *seconds)
+             .select_from(_source())
+             .where(monitored(), SI.start < now, or_(SI.end.is_(None), SI.end > now - longest)))
+    if where is not None:
+        inner = inner.where(where)
+    sub = inner.subquery()
+    stmt = (select(sub.c.g, sub.c.b, *(func.sum(sub.c[f"p_{name}"]).label(f"p_{name}") for name in periods))
+            .group_by(sub.c.g, sub.c.b))
+    out: dict[str, dict[Any, dict[str, float]]] = {name: {} for name in periods}
+    for r in conn.execute(stmt):
+        if r.g is None:
+            continue
+        for name in periods:
+            per_group = out[name].setdefault(r.g, dict.fromkeys(BUCKETS, 0.0))
+            per_group[r.b] += float(getattr(r, f"p_{name}") or 0.0)
+    return out
+
+
+def _window_corrections(conn: Connection, now: datetime, group: Any, where: Any, periods: Mapping[str, timedelta],
+                        windows: list[MaintenanceWindow], tree: RegionTree, site_region: Mapping[int, int | None],
+                        totals: dict[str, dict[Any, dict[str, float]]]) -> None:
+    """Move the time inside maintenance windows (recorded after the fact or not) into ``maintenance``."""
+    longest = max(periods.values())
+    stmt = (select(SI.device_id, SI.state, SI.cause, SI.root_cause_device_id, SI.start, SI.end, DEV.site_id,
+                   group.label("g"))
+            .select_from(_source())
+            .where(monitored(), SI.start < now, or_(SI.end.is_(None), SI.end > now - longest)))
+    scope = ScopeIndex(device_site={}, site_region=site_region, region_descendants=tree.descendants())
+    if not any(w.scope_type is ScopeType.ALL for w in windows):
+        sites = {w.scope_id for w in windows if w.scope_type is ScopeType.SITE}
+        devices = {w.scope_id for w in windows if w.scope_type is ScopeType.DEVICE}
+        regions: set[int] = set()
+        for w in windows:
+            if w.scope_type is ScopeType.REGION and w.scope_id is not None:
+                regions |= {w.scope_id, *scope.region_descendants.get(w.scope_id, ())}
+        region_sites = {s for s, r in site_region.items() if r in regions}
+        stmt = stmt.where(or_(DEV.site_id.in_(sites | region_sites), DEV.id.in_(devices)))
     if where is not None:
         stmt = stmt.where(where)
-    out = []
-    for r in conn.execute(stmt):
-        try:
-            iv = StateInterval(r.device_id, State(r.state), Cause(r.cause), r.root_cause_device_id, r.start, r.end)
-        except ValueError:
-            log.warning("event=state_interval_skipped device_id=%s state=%r cause=%r", r.device_id, r.state, r.cause)
+    rows = list(conn.execute(stmt))
+    if not rows:
+        return
+    device_site = {r.device_id: r.site_id for r in rows}
+    group_of = {r.device_id: r.g for r in rows}
+    scope = ScopeIndex(device_site=device_site, site_region=site_region, region_descendants=scope.region_descendants)
+    intervals = [StateInterval(r.device_id, State(r.state), Cause(r.cause), r.root_cause_device_id, r.start, r.end)
+                 for r in rows]
+    for name, length in periods.items():
+        start = now - length
+        planned = maintenance_by_device(windows, start, now, scope)
+        if not planned:
             continue
-        out.append((iv, r.site_id))
-    return out
+        plain = device_availability(intervals, start, now, now=now)
+        with_windows = device_availability(intervals, start, now, now=now, maintenance=planned)
+        for d, av in with_windows.items():
+            g = group_of.get(d)
+            if g is None or d not in planned:
+                continue
+            per_group = totals[name].setdefault(g, dict.fromkeys(BUCKETS, 0.0))
+            for b in BUCKETS:
+                per_group[b] += (getattr(av, b) - getattr(plain[d], b)).total_seconds()
 
 
 def availability(
     conn: Connection,
     now: datetime,
-    group_of: Callable[[int, int], K | None],
+    group: Any,
     *,
     tree: RegionTree,
     site_region: Mapping[int, int | None],
     where: Any = None,
     periods: Mapping[str, timedelta] = PERIODS,
-) -> dict[str, dict[K, float | None]]:
-    """``{period: {group: uptime %}}``; ``group_of(device_id, site_id)`` names a device's group (None: skip).
-
-    Two queries (intervals, windows) whatever the number of devices.
-    """
+) -> dict[str, dict[Any, float | None]]:
+    """``{period: {group: uptime %}}`` where ``group`` is a SQL expression over ``device``/``site`` columns
+    (rows where it is NULL are skipped). Two queries, three when maintenance windows overlap the period."""
+    totals = _totals(conn, now, group, where, periods)
     longest = max(periods.values())
-    rows = load_intervals(conn, now - longest, now, where)
-    windows = [w for _row, w in load_windows(conn)]
-    device_site = {iv.device_id: site for iv, site in rows}
-    groups = {d: g for d, s in device_site.items() if (g := group_of(d, s)) is not None}
-    scope = ScopeIndex(device_site=device_site, site_region=site_region,
-                       region_descendants=tree.descendants()) if windows else None
-    out: dict[str, dict[K, float | None]] = {}
-    for name, length in periods.items():
-        start = now - length
-        planned = maintenance_by_device(windows, start, now, scope) if scope is not None else None
-        per_device: dict[int, Availability] = device_availability(
-            (iv for iv, _s in rows), start, now, now=now, maintenance=planned)
-        out[name] = {g: av.uptime_pct for g, av in aggregate(per_device, groups).items()}
+    windows = [w for _row, w in load_windows(conn) if window_intervals(w, now - longest, now)]
+    if windows:
+        _window_corrections(conn, now, group, where, periods, windows, tree, site_region, totals)
+    out: dict[str, dict[Any, float | None]] = {}
+    for name, per_group in totals.items():
+        out[name] = {}
+        for g, b in per_group.items():
+            counted = b["up"] + b["down_own"] + b["down_parent"]
+            out[name][g] = 100.0 * b["up"] / counted if counted > 0 else None
     return out

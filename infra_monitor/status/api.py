@@ -41,7 +41,7 @@ from infra_monitor.status.states import EventKind, Severity
 from inventory.api.auth import Writer, require_writer
 from inventory.api.crud import REQUEST_ID_HEADER, WRITE_RESPONSES, Detail, FieldErrors, request_id_of
 from inventory.api.filters import FilterError
-from inventory.api.pagination import MAX_LIMIT, Page, page_body, parse_page
+from inventory.api.pagination import MAX_LIMIT, page_body, parse_page
 from web.deps import get_session, get_settings
 
 log = logging.getLogger(__name__)
@@ -155,10 +155,6 @@ def _doc(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
-def _page(limit: str | None, offset: str | None) -> Page:
-    return parse_page(limit, offset)
-
-
 def _local_zone(request: Request) -> ZoneInfo:
     return ZoneInfo(get_settings(request).general.timezone)
 
@@ -199,7 +195,7 @@ def events_list(
             message = f"'{raw}' is not one of {', '.join(allowed)}." if allowed else f"{exc}."
             errors[name] = [message]
     try:
-        page = _page(limit, offset)
+        page = parse_page(limit, offset)
     except FilterError as exc:
         errors.update(exc.errors)
     if errors:
@@ -228,7 +224,7 @@ def maintenance_list(
             errors["active"] = [f"'{active}' is not a boolean (true or false)."]
         wanted = active.lower() in _TRUE
     try:
-        page = _page(limit, offset)
+        page = parse_page(limit, offset)
     except FilterError as exc:
         errors.update(exc.errors)
     if errors:

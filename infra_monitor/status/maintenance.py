@@ -81,7 +81,7 @@ def validate_window(w: MaintenanceWindow) -> list[str]:
                 problems.append("a weekly window needs start_time")
         elif w.kind is WindowKind.CRON:
             try:
-                CronTrigger.from_crontab(w.cron or "", timezone=_zone(w.tz))
+                cron_trigger(w.cron or "", w.tz)
             except (ValueError, KeyError) as exc:
                 problems.append(f"invalid cron expression {w.cron!r}: {exc}")
     if w.scope_type is not ScopeType.ALL and w.scope_id is None:
@@ -131,8 +131,41 @@ def _weekly_starts(w: MaintenanceWindow, lo: datetime, hi: datetime) -> Iterable
         day += timedelta(days=1)
 
 
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _standard_dow(field: str) -> str:
+    """Standard cron day-of-week (0 or 7 = Sunday, 1 = Monday) → APScheduler names (APScheduler counts
+    0 = Monday, so numbers must not be passed through)."""
+
+    def one(token: str) -> str:
+        return _CRON_DAYS[int(token)] if token.isdigit() and int(token) <= 7 else token
+
+    parts = []
+    for item in field.split(","):
+        rng, _, step = item.partition("/")
+        lo, dash, hi = rng.partition("-")
+        if lo.isdigit() and hi.isdigit() and dash and int(hi) == 7 and int(lo) > 0:
+            hi = "6"
+            parts.append(f"{one(lo)}-{one(hi)}" + (f"/{step}" if step else "") + ",sun")
+            continue
+        text = one(lo) + (f"-{one(hi)}" if dash else "")
+        parts.append(text + (f"/{step}" if step else ""))
+    return ",".join(parts)
+
+
+def cron_trigger(expr: str, tz: str) -> CronTrigger:
+    """A CronTrigger for a standard five-field crontab line (minute hour day month day-of-week)."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"a cron expression has 5 fields (minute hour day month weekday), got {len(fields)}")
+    minute, hour, day, month, dow = fields
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_standard_dow(dow),
+                       timezone=_zone(tz))
+
+
 def _cron_starts(w: MaintenanceWindow, lo: datetime, hi: datetime) -> Iterable[datetime]:
-    trigger = CronTrigger.from_crontab(w.cron or "", timezone=_zone(w.tz))
+    trigger = cron_trigger(w.cron or "", w.tz)
     fire = trigger.get_next_fire_time(None, lo)
     count = 0
     while fire is not None and fire < hi:

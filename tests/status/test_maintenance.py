@@ -135,3 +135,12 @@ def test_maintenance_by_device_merges_overlapping_windows() -> None:
                                                      scope_type=ScopeType.DEVICE, scope_id=10)]
     spans = maintenance_by_device(windows, utc(2025, 3, 1), utc(2025, 3, 2), SCOPE)
     assert spans == {10: [(utc(2025, 3, 1, 1), utc(2025, 3, 1, 4))], 11: [(utc(2025, 3, 1, 1), utc(2025, 3, 1, 3))]}
+
+
+@pytest.mark.parametrize(("expr", "weekday"), [("0 22 * * 6", "Sat"), ("0 22 * * 0", "Sun"), ("0 22 * * 7", "Sun"),
+                                               ("0 22 * * 1", "Mon"), ("0 22 * * sat", "Sat")])
+def test_cron_weekdays_follow_standard_crontab_numbering(expr: str, weekday: str) -> None:
+    from infra_monitor.status.maintenance import cron_trigger
+
+    nxt = cron_trigger(expr, "Asia/Ho_Chi_Minh").get_next_fire_time(None, datetime(2026, 11, 23, tzinfo=UTC))
+    assert nxt is not None and nxt.strftime("%a %H:%M") == f"{weekday} 22:00"
