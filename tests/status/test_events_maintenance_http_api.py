@@ -138,7 +138,8 @@ def test_api_writes_need_the_right_token(api: TestClient, db: Db) -> None:
     ({"scope": "khong-co"}, {"scope": ["no site with slug 'khong-co'"]}),
     ({"scope": None, "scope_id": 999_999}, {"scope_id": ["no site with id 999999"]}),
     ({"kind": "cron", "cron": "0 22 * *", "duration_min": 60},
-     {"cron": ["invalid cron expression '0 22 * *': a cron expression has 5 fields (minute hour day month weekday), got 4"]}),
+     {"cron": ["invalid cron expression '0 22 * *': "
+               "a cron expression has 5 fields (minute hour day month weekday), got 4"]}),
     ({"kind": "weekly", "days": ["mon", "someday"], "start_time": "22:00", "duration_min": 60},
      {"days": ["unknown weekday 'someday'; use mon,tue,wed,thu,fri,sat,sun (or t2…t7, cn)"]}),
     ({"kind": "weekly", "days": [], "duration_min": 60},
