@@ -23,6 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 
 from infra_monitor.db import make_engine  # noqa: E402
 
@@ -65,6 +66,34 @@ def pg_schema(prefix: str) -> Iterator[str]:
         log.info("event=pg_schema_dropped schema=%s", schema)
 
 
+def pg_vacuum(engine: Engine, tables: Sequence[str], analyze: bool = False) -> None:
+    """VACUUM (what autovacuum would have done by now), outside any transaction."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"VACUUM {'ANALYZE ' if analyze else ''}{', '.join(tables)}")
+
+
+def db_sizes(engine: Engine, tables: Sequence[str]) -> tuple[int, dict[str, int]]:
+    """(bytes in use, bytes per table with its indexes and TOAST) on SQLite or PostgreSQL.
+
+    SQLite: (page_count − freelist_count) × page_size after a WAL checkpoint, per table from ``dbstat``.
+    PostgreSQL: after VACUUM, the sum and each of ``pg_total_relation_size`` of ``tables``.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages, free, page_size = (conn.exec_driver_sql(f"PRAGMA {p}").scalar_one()
+                                      for p in ("page_count", "freelist_count", "page_size"))
+            per_table: dict[str, int] = dict(conn.exec_driver_sql(
+                "SELECT m.tbl_name, sum(s.pgsize) FROM dbstat AS s JOIN sqlite_master AS m ON m.name = s.name "
+                "GROUP BY m.tbl_name").all())
+            return (pages - free) * page_size, {t: int(per_table.get(t, 0)) for t in tables}
+    pg_vacuum(engine, tables)
+    with engine.connect() as conn:
+        sizes = {t: int(conn.execute(text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": t})
+                        .scalar_one()) for t in tables}
+    return sum(sizes.values()), sizes
+
+
 def pg_version() -> str:
     engine = make_engine(pg_base_url())
     try:
@@ -93,13 +122,20 @@ def machine_facts(with_pg: bool) -> list[tuple[str, str]]:
     return facts
 
 
-def best_of(repeat: int, fn: Callable[[], T]) -> tuple[float, T]:
-    """Smallest wall time of ``repeat`` calls and the last call's result."""
+def best_of(repeat: int, fn: Callable[[], T], enough_s: float = float("inf")) -> tuple[float, T]:
+    """Smallest wall time of up to ``repeat`` calls and the last call's result.
+
+    A run longer than ``enough_s`` ends the repetition: noise matters for sub-second timings, not for
+    runs of many seconds, and repeating those would only lengthen the benchmark.
+    """
     best, result = float("inf"), None
     for _ in range(repeat):
         started = time.perf_counter()
         result = fn()
-        best = min(best, time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        best = min(best, elapsed)
+        if elapsed > enough_s:
+            break
     return best, result  # type: ignore[return-value]
 
 
@@ -130,3 +166,29 @@ def human_bytes(n: float) -> str:
         if abs(n) >= size:
             return f"{n / size:,.2f} {unit}"
     return f"{n:,.0f} B"
+
+
+class RrdPipe:
+    """One ``rrdtool -`` process: a command per line, answered by its output and an ``OK``/``ERROR`` line."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.proc = subprocess.Popen(["rrdtool", "-"], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1)
+
+    def run(self, line: str) -> list[str]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        out: list[str] = []
+        for answer in self.proc.stdout:
+            if answer.startswith("OK "):
+                return out
+            if answer.startswith("ERROR"):
+                raise RuntimeError(f"rrdtool: {answer.strip()} (command: {line[:80]})")
+            out.append(answer)
+        raise RuntimeError("rrdtool pipe closed")
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)

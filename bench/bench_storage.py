@@ -31,11 +31,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _common import best_of, human_bytes, machine_facts, pg_reachable, pg_schema, print_table, ratio
+from _common import (
+    RrdPipe,
+    best_of,
+    command_version,
+    db_sizes,
+    human_bytes,
+    machine_facts,
+    pg_reachable,
+    pg_schema,
+    pg_vacuum,
+    print_table,
+    ratio,
+)
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -58,6 +72,7 @@ YEAR_END = YEAR_START + timedelta(hours=HOURS)
 STORAGE_TABLES = ("probe_result", "interface_sample", "latest_result", "rollup", "interface_rollup")
 RRD_DS = ("rtt_avg", "rtt_min", "rtt_max", "loss", "success", "in_bps", "out_bps")
 IF_SPEED_BPS = 100e6
+LONG_RUN_S = 5.0  # a timed run this long is not repeated (see _common.best_of)
 # Failed checks in (device d, hour h): the same integer hash in SQLite, PostgreSQL and Python.
 FAILS_SQL = "CASE WHEN ({d} * 7919 + {h} * 104729) % 997 < 20 THEN ({d} + {h}) % 7 ELSE 0 END"
 
@@ -102,14 +117,16 @@ def add_inventory(engine: Engine, n: int, interfaces: bool) -> tuple[list[int], 
         site = Site(slug="bench", name="Bench site", category="commune")
         s.add_all([role, site])
         s.flush()
+        assert site.id is not None and role.id is not None
         devices = [Device(site_id=site.id, name=f"d{i:05d}", role_id=role.id) for i in range(n)]
         s.add_all(devices)
         s.flush()
-        ifaces = [Interface(device_id=d.id, name="wan0", speed_kbps=int(IF_SPEED_BPS / 1000)) for d in devices]
+        device_ids = [d.id for d in devices if d.id is not None]
+        ifaces = [Interface(device_id=d, name="wan0", speed_kbps=int(IF_SPEED_BPS / 1000)) for d in device_ids]
         if interfaces:
             s.add_all(ifaces)
         s.commit()
-        return [d.id for d in devices], [i.id for i in ifaces] if interfaces else []  # type: ignore[misc]
+        return device_ids, [i.id for i in ifaces if i.id is not None]
 
 
 def sweep_records(rnd: random.Random, start: datetime, device_ids: list[int],
@@ -146,7 +163,7 @@ def simulate_day(engine: Engine, device_ids: list[int], iface_ids: list[int], va
             write_interface_samples(conn, samples)
         spent += time.perf_counter() - started
         if vacuum_every and (m + 1) % vacuum_every == 0:
-            pg_vacuum(engine)
+            pg_vacuum(engine, STORAGE_TABLES)
         if (m + 1) % 240 == 0:
             log.info("event=day_progress backend=%s sweeps=%d ms_per_sweep=%.1f", engine.dialect.name, m + 1,
                      1000 * spent / (m + 1))
@@ -157,28 +174,18 @@ def row_counts(conn: Connection) -> dict[str, int]:
     return {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in STORAGE_TABLES}
 
 
-def sqlite_sizes(engine: Engine) -> tuple[int, dict[str, int]]:
-    """(used bytes of the file, bytes per storage table with its indexes) after a WAL checkpoint."""
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
-        free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
-        page_size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
-        per_table = dict(conn.exec_driver_sql(
-            "SELECT m.tbl_name, sum(s.pgsize) FROM dbstat AS s JOIN sqlite_master AS m ON m.name = s.name "
-            "GROUP BY m.tbl_name").all())
-    return (pages - free) * page_size, {t: int(per_table.get(t, 0)) for t in STORAGE_TABLES}
-
-
-def pg_vacuum(engine: Engine, analyze: bool = False) -> None:
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(f"VACUUM {'ANALYZE ' if analyze else ''}{', '.join(STORAGE_TABLES)}")
-
-
-def pg_sizes(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {t: int(conn.execute(text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": t})
-                       .scalar_one()) for t in STORAGE_TABLES}
+@contextmanager
+def temp_database(backend: str, sqlite_path: Path) -> Iterator[str]:
+    """URL of an empty database: a SQLite file (deleted afterwards) or a throwaway PostgreSQL schema."""
+    if backend == "postgresql":
+        with pg_schema("bench_storage") as url:
+            yield url
+        return
+    try:
+        yield f"sqlite:///{sqlite_path}"
+    finally:
+        for path in sqlite_path.parent.glob(f"{sqlite_path.name}*"):
+            path.unlink()
 
 
 def measure_day(url: str, targets: int) -> DayFigures:
@@ -187,19 +194,10 @@ def measure_day(url: str, targets: int) -> DayFigures:
         upgrade(engine)
         device_ids, iface_ids = add_inventory(engine, targets, interfaces=True)
         pg = engine.dialect.name == "postgresql"
-        if pg:
-            pg_vacuum(engine)
-            before_tables = pg_sizes(engine)
-        else:
-            before, before_tables = sqlite_sizes(engine)
+        before, before_tables = db_sizes(engine, STORAGE_TABLES)
         sweep_ms = simulate_day(engine, device_ids, iface_ids, vacuum_every=60 if pg else 0)
-        if pg:
-            pg_vacuum(engine)
-            tables = pg_sizes(engine)
-            growth = sum(tables.values()) - sum(before_tables.values())
-        else:
-            used, tables = sqlite_sizes(engine)
-            growth = used - before
+        used, tables = db_sizes(engine, STORAGE_TABLES)
+        growth = used - before
         with engine.connect() as conn:
             rows = row_counts(conn)
         table_growth = {t: tables[t] - before_tables[t] for t in STORAGE_TABLES}
@@ -231,30 +229,43 @@ def rrd_file_size(workdir: Path, cfg: RetentionConfig) -> tuple[int, int]:
 
 
 def load_year(engine: Engine, devices: int) -> float:
-    """1-hour ICMP rollups for ``devices`` × 8,760 hours in one ``INSERT … SELECT``; returns seconds."""
+    """1-hour ICMP rollups for ``devices`` × 8,760 hours in one ``INSERT … SELECT``; returns seconds.
+
+    On PostgreSQL the load runs as a bulk load does (one transaction: FK triggers off with
+    ``session_replication_role = replica``, primary key dropped and rebuilt), then VACUUM ANALYZE.
+    """
     add_inventory(engine, devices, interfaces=False)
     cols = ("resolution, device_id, kind, bucket, count, successes, rtt_min_ms, rtt_max_ms, rtt_sum_ms, rtt_n, "
             "loss_sum_pct, loss_n")
-    f = FAILS_SQL.format(d="d.id", h="h.i")
-    values = (f"60, 60 - {f}, 1.5 + d.id % 10, 20.0 + h.i % 30, (60 - {f}) * (5.25 + d.id % 10), 60 - {f}, "
-              f"({f}) * 100.0, 60")
+    values = ("60, 60 - f, 1.5 + did % 10, 20.0 + i % 30, (60 - f) * (5.25 + did % 10), 60 - f, f * 100.0, 60 "
+              f"FROM (SELECT d.id AS did, h.i AS i, {FAILS_SQL.format(d='d.id', h='h.i')} AS f")
     t0 = int(YEAR_START.timestamp())
-    if engine.dialect.name == "sqlite":
-        sql = (f"WITH RECURSIVE h(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM h WHERE i < {HOURS - 1}) "
-               f"INSERT INTO rollup ({cols}) SELECT 3600, d.id, 'icmp', "
-               f"strftime('%Y-%m-%d %H:%M:%S.000000', {t0} + h.i * 3600, 'unixepoch'), {values} "
-               f"FROM device AS d CROSS JOIN h ORDER BY d.id, h.i")
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:  # device is the outer loop: rows arrive in primary-key order, no sort needed
+        statements = [
+            f"WITH RECURSIVE h(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM h WHERE i < {HOURS - 1}) "
+            f"INSERT INTO rollup ({cols}) SELECT 3600, did, 'icmp', "
+            f"strftime('%Y-%m-%d %H:%M:%S.000000', {t0} + i * 3600, 'unixepoch'), {values} "
+            f"FROM device AS d CROSS JOIN h) AS g"]
     else:
-        sql = (f"INSERT INTO rollup ({cols}) SELECT 3600, d.id, 'icmp', to_timestamp({t0} + h.i * 3600), {values} "
-               f"FROM device AS d CROSS JOIN generate_series(0, {HOURS - 1}) AS h(i) ORDER BY d.id, h.i")
+        with engine.connect() as conn:
+            pkey = conn.execute(text("SELECT conname FROM pg_constraint WHERE conrelid = 'rollup'::regclass "
+                                     "AND contype = 'p'")).scalar_one()
+        statements = [
+            "SET LOCAL session_replication_role = replica",
+            f'ALTER TABLE rollup DROP CONSTRAINT "{pkey}"',
+            f"INSERT INTO rollup ({cols}) SELECT 3600, did, 'icmp', to_timestamp({t0} + i * 3600), {values} "
+            f"FROM device AS d CROSS JOIN generate_series(0, {HOURS - 1}) AS h(i)) AS g",
+            f'ALTER TABLE rollup ADD CONSTRAINT "{pkey}" PRIMARY KEY (resolution, device_id, kind, bucket)']
     started = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(text(sql))
-    if engine.dialect.name == "sqlite":
+        for sql in statements:
+            conn.execute(text(sql))
+    if sqlite:
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     else:
-        pg_vacuum(engine, analyze=True)
+        pg_vacuum(engine, ["rollup"], analyze=True)
     elapsed = time.perf_counter() - started
     with engine.connect() as conn:  # the rows must read back as the app's own UTC datetimes
         first = conn.execute(select(func.min(Rollup.__table__.c.bucket))).scalar_one()  # type: ignore[attr-defined]
@@ -305,36 +316,10 @@ def measure_year(url: str, devices: int, repeat: int) -> YearFigures:
         load_s = load_year(engine, devices)
         log.info("event=year_loaded backend=%s rows=%d seconds=%.1f", engine.dialect.name, devices * HOURS, load_s)
         avail_s, avail = best_of(repeat, lambda: availability(engine))
-        series_s, (rows, ok) = best_of(repeat, lambda: hourly_series(engine))
+        series_s, (rows, ok) = best_of(repeat, lambda: hourly_series(engine), enough_s=LONG_RUN_S)
         return YearFigures(load_s, avail_s, series_s, rows, ok, sum(avail.values()) / len(avail))
     finally:
         engine.dispose()
-
-
-class RrdPipe:
-    """One ``rrdtool -`` process: a command per line, answered by its output and an ``OK``/``ERROR`` line."""
-
-    def __init__(self, cwd: Path) -> None:
-        self.proc = subprocess.Popen(["rrdtool", "-"], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, bufsize=1)
-
-    def run(self, line: str) -> list[str]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        out: list[str] = []
-        for answer in self.proc.stdout:
-            if answer.startswith("OK "):
-                return out
-            if answer.startswith("ERROR"):
-                raise RuntimeError(f"rrdtool: {answer.strip()} (command: {line[:80]})")
-            out.append(answer)
-        raise RuntimeError("rrdtool pipe closed")
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
 
 
 def rrd_year(workdir: Path, devices: int, repeat: int) -> tuple[float, float, int, float]:
@@ -366,7 +351,7 @@ def rrd_year(workdir: Path, devices: int, repeat: int) -> tuple[float, float, in
                             total += v
             return rows, total
 
-        fetch_s, (rows, total) = best_of(repeat, fetch_all)
+        fetch_s, (rows, total) = best_of(repeat, fetch_all, enough_s=LONG_RUN_S)
     finally:
         pipe.close()
     return fill_s, fetch_s, rows, total
@@ -405,12 +390,13 @@ def report_year(year: dict[str, YearFigures], rrd: tuple[float, float, int, floa
     backends = list(year)
     headers = ["Figure", *(f"{b} (ours)" for b in backends), "rrdtool", *(f"{b}/rrdtool" for b in backends)]
 
-    def row(label: str, ours: list[float], peer: float) -> list[str]:
-        return [label, *(f"{v:.3f} s" for v in ours), f"{peer:.3f} s", *(ratio(v, peer) for v in ours)]
+    def row(label: str, ours: list[float], peer: float, ratios: bool = True) -> list[str]:
+        return [label, *(f"{v:.3f} s" for v in ours), f"{peer:.3f} s",
+                *(ratio(v, peer) if ratios else "" for v in ours)]
 
     print_table(f"2. One year of hourly availability, {devices:,} targets ({devices * HOURS:,} hourly rows), "
                 f"best of {repeat}", headers, [
-        row("bulk load (setup, not a figure)", [y.load_s for y in year.values()], fill_s),
+        row("bulk load (setup, not a figure)", [y.load_s for y in year.values()], fill_s, ratios=False),
         row("availability per device over the year", [y.avail_s for y in year.values()], fetch_s),
         row("hourly series of every device into Python", [y.series_s for y in year.values()], fetch_s),
     ])
@@ -433,9 +419,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--targets", type=int, default=200, help="targets of the simulated day on SQLite")
     parser.add_argument("--pg-targets", type=int, default=25,
-                        help="targets of the simulated day on PostgreSQL (its writes are ~3x slower per row)")
+                        help="targets of the simulated day on PostgreSQL (its writes cost more per row)")
     parser.add_argument("--year-devices", type=int, default=1000, help="targets of the one-year rollup test")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each query (the best is kept)")
+    parser.add_argument("--only", choices=("day", "year"), help="run one part only")
     pg_group = parser.add_mutually_exclusive_group()
     pg_group.add_argument("--pg", action="store_true", help="require PostgreSQL (default: use it if reachable)")
     pg_group.add_argument("--no-pg", action="store_true", help="SQLite and rrdtool only")
@@ -443,38 +430,38 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s",
                         stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    if not (rrdtool := shutil.which("rrdtool")):
+    if not shutil.which("rrdtool"):
         print("rrdtool is missing: apt-get install -y rrdtool", file=sys.stderr)
         return 2
     reachable = pg_reachable()
     if args.pg and not reachable:
         print("PostgreSQL is not reachable on 127.0.0.1:5432 (--pg)", file=sys.stderr)
         return 2
-    use_pg = reachable and not args.no_pg
+    backends = ["sqlite", "postgresql"] if reachable and not args.no_pg else ["sqlite"]
     import_all_models()
     cfg = RetentionConfig()
-    facts = machine_facts(use_pg)
-    version = subprocess.run([rrdtool, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-    facts.append(("rrdtool", version.split("Copyright")[0].strip()))
+    facts = [*machine_facts("postgresql" in backends),
+             ("rrdtool", command_version(["rrdtool", "--version"]).split("Copyright")[0].strip())]
     started = time.perf_counter()
+    day: dict[str, DayFigures] = {}
+    year: dict[str, YearFigures] = {}
     with tempfile.TemporaryDirectory(prefix="bench_storage_") as tmp:
         work = Path(tmp)
-        day = {"sqlite": measure_day(f"sqlite:///{work / 'day.db'}", args.targets)}
-        if use_pg:
-            with pg_schema("bench_storage") as url:
-                day["postgresql"] = measure_day(url, args.pg_targets)
+        for backend in backends if args.only != "year" else []:
+            targets = args.targets if backend == "sqlite" else args.pg_targets
+            with temp_database(backend, work / "day.db") as url:
+                day[backend] = measure_day(url, targets)
         rrd_size, rrd_day = rrd_file_size(work, cfg)
-        year = {"sqlite": measure_year(f"sqlite:///{work / 'year.db'}", args.year_devices, args.repeat)}
-        for leftover in work.glob("*.db*"):
-            leftover.unlink()
-        if use_pg:
-            with pg_schema("bench_storage") as url:
-                year["postgresql"] = measure_year(url, args.year_devices, args.repeat)
-        (work / "rrd").mkdir()
-        rrd = rrd_year(work / "rrd", args.year_devices, args.repeat)
+        for backend in backends if args.only != "day" else []:
+            with temp_database(backend, work / "year.db") as url:
+                year[backend] = measure_year(url, args.year_devices, args.repeat)
+        if year:
+            (work / "rrd").mkdir()
+            rrd = rrd_year(work / "rrd", args.year_devices, args.repeat)
     print_table("Machine", ["fact", "value"], facts)
-    report_day(day, rrd_size, rrd_day, cfg)
-    consistent = report_year(year, rrd, args.year_devices, args.repeat)
+    if day:
+        report_day(day, rrd_size, rrd_day, cfg)
+    consistent = report_year(year, rrd, args.year_devices, args.repeat) if year else True
     print(f"\ntotal run {time.perf_counter() - started:.0f} s")
     if not consistent:
         print("the backends disagree about the loaded year: a bug in the benchmark or the storage", file=sys.stderr)

@@ -113,7 +113,7 @@ async def _poll(target: Target, settings: ProbeSettings, ctx: ProbeContext, out:
     warm = entry is not None and bool(wanted) and _covers(entry, wanted, now)
     pairs = _pairs(entry, wanted) if warm and entry is not None else []
 
-    first = [SYS_UPTIME] + ([] if info else [SYS_NAME, SYS_OBJECT_ID]) + ([] if warm else [IF_NUMBER])
+    first = [SYS_UPTIME] + ([] if info else [SYS_NAME, SYS_OBJECT_ID]) + ([IF_NUMBER] if wanted and not warm else [])
     bits = entry.counter_bits if entry is not None else {}
     values = await session.get(first + _counter_oids(pairs, bits, default_bits))
     ticks = values.get(SYS_UPTIME)

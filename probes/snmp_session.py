@@ -107,6 +107,8 @@ def build_auth(creds: SnmpCredentials) -> CommunityData | UsmUserData:
 
 def to_python(value: Any) -> Any:
     """pyasn1 value → int / str / None (None for noSuchObject, noSuchInstance, endOfMibView)."""
+    if isinstance(value, univ.Null):  # the exception values are Nulls, and Null is an OctetString
+        return None
     if isinstance(value, univ.Integer):
         return int(value)
     if isinstance(value, rfc1902.IpAddress):

@@ -9,6 +9,7 @@ one through ``on_result`` (a plain or async callable) as they complete.
 from __future__ import annotations
 
 import asyncio
+import collections
 import inspect
 import logging
 import time
@@ -31,6 +32,8 @@ ResultCallback = Callable[[ProbeResult], Awaitable[None] | None]
 
 @dataclass
 class SweepReport:
+    """One sweep's results (in target order) and timing; ``cpu_s`` is this process's CPU meanwhile."""
+
     kind: str
     results: list[ProbeResult]
     started_at: datetime
@@ -75,9 +78,9 @@ async def run_sweep(
 ) -> SweepReport:
     """Probe ``targets`` with the ``kind`` prober; raises only for an unknown kind or duplicate keys."""
     prober = get_prober(kind)
-    keys = [t.key for t in targets]
-    if len(set(keys)) != len(keys):
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
+    counts = collections.Counter(t.key for t in targets)
+    if len(counts) != len(targets):
+        dupes = sorted(k for k, n in counts.items() if n > 1)
         raise ValueError(f"target keys must be unique in a sweep; duplicated: {', '.join(dupes[:10])}")
     ctx.prepare(kind)
     started_at = datetime.now(UTC)

@@ -17,7 +17,7 @@ from infra_monitor.readmodel import ReadModel, SiteFilter
 from infra_monitor.readmodel.schemas import LEVELS
 from infra_monitor.status.regions import RegionInfo
 from web.mapview import project
-from web.templating import Page, page, readmodel, remember_language, render
+from web.templating import Page, page, readmodel, remember_language, render, render_text
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
@@ -54,19 +54,30 @@ def _pager(p: Page, path: str, flt: SiteFilter, count: int, page_no: int) -> dic
     return {"pages": max(1, math.ceil(count / PAGE_SIZE)), "page_no": page_no, "page_url": page_url}
 
 
+def _overview_html(p: Page, rm: ReadModel, template: str) -> HTMLResponse:
+    """The overview rendered once per computed overview (per language and query string): under load the
+    page costs a token query and a dictionary look-up; relative ages in it lag by at most the cache TTL."""
+    ov = rm.overview()
+
+    def draw() -> str:
+        return render_text(p, template, active="nav_overview", ov=ov, freshness=ov.freshness,
+                           refresh_s=refresh_interval(p))
+
+    key = ("html", template, p.lang, str(p.request.url.query))
+    response = HTMLResponse(rm.cache.get(key, ov.generated_at, draw))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview_page(p: PageDep, rm: ReadDep) -> HTMLResponse:
-    ov = rm.overview()
-    return render(p, "overview.html", active="nav_overview", ov=ov, freshness=ov.freshness,
-                  refresh_s=refresh_interval(p))
+    return _overview_html(p, rm, "overview.html")
 
 
 @router.get("/fragments/overview", response_class=HTMLResponse)
 def overview_fragment(p: PageDep, rm: ReadDep) -> HTMLResponse:
     """The overview's body alone: what the page's script swaps in every few seconds."""
-    response = render(p, "_overview_body.html", ov=rm.overview(), refresh_s=refresh_interval(p))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _overview_html(p, rm, "_overview_body.html")
 
 
 @router.get("/sites", response_class=HTMLResponse)

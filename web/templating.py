@@ -103,9 +103,12 @@ def page(request: Request) -> Page:
     return Page(request=request, lang=lang, settings=settings, fmt=Fmt(lang, rm.tz, rm.now()), t=translator(lang))
 
 
+def render_text(p: Page, template: str, **context: Any) -> str:
+    return env.get_template(template).render(page=p, t=p.t, f=p.fmt, lang=p.lang, **context)
+
+
 def render(p: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    html = env.get_template(template).render(page=p, t=p.t, f=p.fmt, lang=p.lang, **context)
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(render_text(p, template, **context), status_code=status_code)
 
 
 async def remember_language(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -8,6 +8,7 @@ rows. Aggregates use each device's *hard* (confirmed) state, so one lost ping do
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.engine import Connection
 
-from infra_monitor.readmodel.schemas import SiteRow, StateCounts
+from infra_monitor.readmodel.schemas import STATES, SiteRow, StateCounts
 from infra_monitor.readmodel.sitestate import Tally, site_state
 from infra_monitor.status.models import DeviceStatusRow
 from infra_monitor.status.regions import ParentLink, RegionInfo, RegionTree
@@ -219,20 +220,18 @@ def load_frame(conn: Connection, flt: SiteFilter, on: date, regions: Regions | N
         frame.site_region[s.id] = current
         region = regions.tree.regions.get(current) if current is not None else None
         district = regions.district_of(current)
-        frame.rows.append(SiteRow(
+        frame.rows.append(SiteRow.model_construct(  # trusted values: skip validation (10,000 rows)
             id=s.id, slug=s.slug, name=s.name, category=s.category, status=s.status,
             region_code=region.code if region else None, region_name=region.name if region else None,
             district_code=district.code if district else None, district_name=district.name if district else None,
             latitude=s.latitude, longitude=s.longitude, state=state.value,
             since=first_fail if state in (State.DOWN, State.UNREACHABLE) else last_change,
-            devices=StateCounts(up=t.up, down=t.down, unreachable=t.unreachable, unknown=t.unknown,
-                                maintenance=t.maintenance),
+            devices=StateCounts.model_construct(up=t.up, down=t.down, unreachable=t.unreachable,
+                                                unknown=t.unknown, maintenance=t.maintenance),
             connected=s.id in connected))
     return frame
 
 
 def count_states(rows: list[SiteRow]) -> StateCounts:
-    counts = StateCounts()
-    for r in rows:
-        setattr(counts, r.state, getattr(counts, r.state) + 1)
-    return counts
+    counts = Counter(r.state for r in rows)
+    return StateCounts(**{s: counts[s] for s in STATES})

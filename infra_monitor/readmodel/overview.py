@@ -7,6 +7,7 @@ cause), events, heartbeats with the poller groups in use, and availability (inte
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from infra_monitor.readmodel.frame import (
     DEV,
     DS,
     SITE,
+    Regions,
     SiteFilter,
     count_states,
     hard_since,
@@ -28,6 +30,7 @@ from infra_monitor.readmodel.frame import (
 )
 from infra_monitor.readmodel.schemas import (
     COVERAGE_LEVELS,
+    STATES,
     CoverageRow,
     EventOut,
     Freshness,
@@ -49,6 +52,9 @@ HB = PollerHeartbeatRow.__table__.c  # type: ignore[attr-defined]
 CT = CoverageTarget.__table__.c  # type: ignore[attr-defined]
 VC = VideoconferenceEndpoint.__table__.c  # type: ignore[attr-defined]
 VC_LEVEL = "vc"
+# Aliases built once: an alias's column collection is computed on first use and kept.
+CUT = DeviceStatusRow.__table__.alias("cut")  # type: ignore[attr-defined]
+ROOT = Device.__table__.alias("root")  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -99,35 +105,33 @@ def coverage(
     site_rows = list(rows)
     present = {r.category for r in site_rows}
     wanted = [*levels, *(["unit"] if SiteCategoryChoices.UNIT in present and "unit" not in levels else [])]
-    out: dict[str, CoverageRow] = {lvl: CoverageRow(level=lvl) for lvl in wanted}
+    counts: dict[str, Counter[str]] = {lvl: Counter() for lvl in wanted}  # plain counters: fast at 10,000 sites
     by_site = {r.id: r for r in site_rows}
     for r in site_rows:
-        cov = out.get(r.category)
-        if cov is None:
-            continue
-        cov.inventoried += 1
-        cov.connected += r.connected
-        cov.reachable += r.state == State.UP
-        setattr(cov.states, r.state, getattr(cov.states, r.state) + 1)
-    if VC_LEVEL in out:
-        cov = out[VC_LEVEL]
+        c = counts.get(r.category)
+        if c is not None:
+            c.update(("inventoried", f"s_{r.state}"))
+            c["connected"] += r.connected
+            c["reachable"] += r.state == State.UP
+    if VC_LEVEL in counts:
+        c = counts[VC_LEVEL]
         for v in vc:
             site = by_site.get(v.site_id)
-            if site is None:
-                continue
-            cov.inventoried += 1
-            cov.connected += site.connected
-            cov.reachable += v.state == State.UP
-            state = v.state if v.state in StateCounts.model_fields else State.UNKNOWN.value
-            setattr(cov.states, state, getattr(cov.states, state) + 1)
-    for lvl, cov in out.items():
+            if site is not None:
+                c.update(("inventoried", f"s_{v.state}"))
+                c["connected"] += site.connected
+                c["reachable"] += v.state == State.UP
+    out = []
+    for lvl, c in counts.items():
         t = targets.get(lvl)
-        if t is not None:
-            cov.target, cov.plan, cov.plan_valid_to = t.target, t.plan, t.expired_on
-            cov.not_inventoried = max(t.target - cov.inventoried, 0)
-        cov.availability_24h = avail.get("24h", {}).get(lvl)
-        cov.availability_30d = avail.get("30d", {}).get(lvl)
-    return list(out.values())
+        out.append(CoverageRow(
+            level=lvl, target=t.target if t else None, plan=t.plan if t else None,
+            plan_valid_to=t.expired_on if t else None, inventoried=c["inventoried"],
+            not_inventoried=max(t.target - c["inventoried"], 0) if t else None,
+            connected=c["connected"], reachable=c["reachable"],
+            states=StateCounts(**{s: c[f"s_{s}"] for s in STATES}),
+            availability_24h=avail.get("24h", {}).get(lvl), availability_30d=avail.get("30d", {}).get(lvl)))
+    return out
 
 
 def coverage_of(conn: Connection, rows: list[SiteRow], site_region: Mapping[int, int | None], tree: RegionTree,
@@ -141,7 +145,7 @@ def coverage_of(conn: Connection, rows: list[SiteRow], site_region: Mapping[int,
 def problems(conn: Connection, limit: int = 100, site_ids: Collection[int] | None = None) -> tuple[list[Problem], int]:
     """DOWN root causes (with the number of devices UNREACHABLE behind each), then flapping devices, then
     devices in maintenance; at most ``limit``, plus the total count."""
-    cut = DeviceStatusRow.__table__.alias("cut")  # type: ignore[attr-defined]
+    cut = CUT
     behind = (select(cut.c.root_cause_device_id.label("rid"), func.count().label("n"))
               .where(cut.c.hard_state == State.UNREACHABLE.value, cut.c.hard.is_(True))
               .group_by(cut.c.root_cause_device_id).subquery())
@@ -173,7 +177,7 @@ def problems(conn: Connection, limit: int = 100, site_ids: Collection[int] | Non
 def events(conn: Connection, limit: int = 20, *, site_id: int | None = None, device_id: int | None = None,
            before_id: int | None = None) -> list[EventOut]:
     """Latest events, newest first, with device, site and root-cause names (one query)."""
-    root = Device.__table__.alias("root")  # type: ignore[attr-defined]
+    root = ROOT
     stmt = (select(EV.id, EV.time, EV.kind, EV.device_id, EV.severity, EV.old_state, EV.new_state, EV.cause,
                    EV.root_cause_device_id, EV.message, DEV.name.label("device_name"), SITE.slug,
                    SITE.name.label("site_name"), root.c.name.label("root_name"))
@@ -214,9 +218,9 @@ def freshness(conn: Connection, settings: Settings, now: datetime) -> Freshness:
 
 
 def overview(conn: Connection, settings: Settings, now: datetime, as_of: date, *, problem_limit: int = 100,
-             event_limit: int = 15) -> Overview:
+             event_limit: int = 15, regions: Regions | None = None) -> Overview:
     """Everything the overview page shows, in a constant number of queries."""
-    frame = load_frame(conn, SiteFilter(), as_of)
+    frame = load_frame(conn, SiteFilter(), as_of, regions)
     device_counts = StateCounts()
     for t in frame.tallies.values():
         for name in ("up", "down", "unreachable", "maintenance", "unknown"):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from infra_monitor.config import Settings
@@ -26,7 +26,7 @@ from infra_monitor.readmodel import overview as ov
 from infra_monitor.readmodel import series as se
 from infra_monitor.readmodel import sites as si
 from infra_monitor.readmodel.fmt import zone
-from infra_monitor.readmodel.frame import DEV, SITE, Regions, SiteFilter, load_regions
+from infra_monitor.readmodel.frame import DEV, LINK, REGION, SITE, Regions, SiteFilter, load_regions
 from infra_monitor.readmodel.schemas import (
     CoverageRow,
     DeviceDetail,
@@ -39,6 +39,7 @@ from infra_monitor.readmodel.schemas import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+REGIONS_TTL_S = 300.0
 
 
 @dataclass
@@ -58,13 +59,14 @@ class TTLCache:
         self._computing: set[Hashable] = set()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, token: Any, compute: Callable[[], T]) -> T:
+    def get(self, key: Hashable, token: Any, compute: Callable[[], T], ttl_s: float | None = None) -> T:
         if self.ttl_s <= 0:
             return compute()
+        ttl = self.ttl_s if ttl_s is None else ttl_s
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry.token == token and now - entry.at < self.ttl_s:
+            if entry is not None and entry.token == token and now - entry.at < ttl:
                 return entry.value  # type: ignore[no-any-return]
             if entry is not None and key in self._computing:
                 return entry.value  # type: ignore[no-any-return]
@@ -114,18 +116,26 @@ class ReadModel:
         return self.cache.get(key, self._token(), compute)
 
     def regions(self) -> Regions:
-        """The administrative structure in force today (cached like the aggregates)."""
+        """The administrative structure in force today, cached until regions or parent links change."""
+        if self.cache.ttl_s <= 0:
+            with self.engine.connect() as conn:
+                return load_regions(conn, self.as_of())
+        with self.engine.connect() as conn:
+            token = tuple(conn.execute(select(
+                *(select(agg).scalar_subquery() for agg in (func.count(REGION.id), func.max(REGION.last_updated),
+                                                             func.count(LINK.id), func.max(LINK.last_updated))))).one())
+
         def compute() -> Regions:
             with self.engine.connect() as conn:
                 return load_regions(conn, self.as_of())
-        return self._cached(("regions", self.as_of()), compute)
+        return self.cache.get(("regions", self.as_of()), token, compute, ttl_s=REGIONS_TTL_S)
 
     def overview(self) -> Overview:
         def compute() -> Overview:
             started = time.perf_counter()
             now = self.now()
             with self.engine.connect() as conn:
-                result = ov.overview(conn, self.settings, now, self.as_of(now))
+                result = ov.overview(conn, self.settings, now, self.as_of(now), regions=self.regions())
             log.debug("event=overview_computed sites=%d ms=%.1f", result.sites.total,
                       (time.perf_counter() - started) * 1000)
             return result
@@ -149,12 +159,12 @@ class ReadModel:
     def site(self, slug: str) -> SiteDetail | None:
         now = self.now()
         with self.engine.connect() as conn:
-            return si.site_detail(conn, slug, self.as_of(now), now)
+            return si.site_detail(conn, slug, self.as_of(now), now, regions=self.regions())
 
     def device(self, device_id: int) -> DeviceDetail | None:
         now = self.now()
         with self.engine.connect() as conn:
-            return si.device_detail(conn, device_id, self.as_of(now), now)
+            return si.device_detail(conn, device_id, self.as_of(now), now, regions=self.regions())
 
     def site_series(self, site_id: int, metric: str, period: str, *, device_id: int | None = None,
                     circuit_id: int | None = None) -> Series:

@@ -70,6 +70,8 @@ IP = IPAddress.__table__.c  # type: ignore[attr-defined]
 VC = VideoconferenceEndpoint.__table__.c  # type: ignore[attr-defined]
 LEVEL_ORDER = {c: i for i, c in enumerate(SiteCategoryChoices.values())}
 SORTS = ("state", "name", "since", "level", "district")
+ROOT = Device.__table__.alias("root")  # type: ignore[attr-defined]
+RSITE = Site.__table__.alias("rsite")  # type: ignore[attr-defined]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -95,8 +97,7 @@ def list_sites(conn: Connection, flt: SiteFilter, as_of: date, regions: Regions 
 
 
 def _device_states(conn: Connection, where: Any) -> list[DeviceState]:
-    root = Device.__table__.alias("root")  # type: ignore[attr-defined]
-    rsite = Site.__table__.alias("rsite")  # type: ignore[attr-defined]
+    root, rsite = ROOT, RSITE
     stmt = (select(DEV.id, DEV.name, DEV.site_id, DEV.status, DEV.monitoring_enabled, ROLE.name.label("role"),
                    IP.host, DS.state, DS.hard, DS.hard_state, DS.since, DS.hard_since, DS.cause,
                    DS.root_cause_device_id, DS.flapping, DS.attempts, DS.last_check_at,
@@ -208,14 +209,15 @@ def _site_availability(conn: Connection, now: datetime, tree: RegionTree, site_i
     return av["24h"].get("x"), av["30d"].get("x")
 
 
-def _site_frame(conn: Connection, slug: str, as_of: date) -> tuple[Frame, SiteRow | None]:
-    frame = load_frame(conn, SiteFilter(slug=slug, include_retired=True), as_of)
+def _site_frame(conn: Connection, slug: str, as_of: date, regions: Regions | None) -> tuple[Frame, SiteRow | None]:
+    frame = load_frame(conn, SiteFilter(slug=slug, include_retired=True), as_of, regions)
     return frame, (frame.rows[0] if frame.rows else None)
 
 
-def site_detail(conn: Connection, slug: str, as_of: date, now: datetime, event_limit: int = 30) -> SiteDetail | None:
+def site_detail(conn: Connection, slug: str, as_of: date, now: datetime, event_limit: int = 30,
+                regions: Regions | None = None) -> SiteDetail | None:
     """Everything the site page shows, or None when no site has this slug."""
-    frame, row = _site_frame(conn, slug, as_of)
+    frame, row = _site_frame(conn, slug, as_of, regions)
     if row is None:
         return None
     extra = conn.execute(select(SITE.address, SITE.description).where(SITE.id == row.id)).one()
@@ -246,14 +248,14 @@ def _interfaces(conn: Connection, device_id: int) -> list[InterfaceOut]:
 
 
 def device_detail(conn: Connection, device_id: int, as_of: date, now: datetime,
-                  event_limit: int = 30) -> DeviceDetail | None:
+                  event_limit: int = 30, regions: Regions | None = None) -> DeviceDetail | None:
     """Everything the device page shows, or None when there is no such device."""
     found = _device_states(conn, DEV.id == device_id)
     if not found:
         return None
     device = found[0]
     slug = conn.execute(select(SITE.slug).where(SITE.id == device.site_id)).scalar_one()
-    frame, site = _site_frame(conn, slug, as_of)
+    frame, site = _site_frame(conn, slug, as_of, regions)
     assert site is not None
     a24, a30 = _site_availability(conn, now, frame.tree, site.id, frame.site_region.get(site.id),
                                   DEV.id == device_id)

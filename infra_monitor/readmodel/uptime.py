@@ -80,6 +80,8 @@ def _overlap_seconds(conn: Connection, start: datetime, now: datetime) -> Any:
     lo_b = literal(start, SI.start.type)
     hi_b = literal(now, SI.start.type)
     end = func.coalesce(SI.end, hi_b)
+    lo: Any
+    hi: Any
     if conn.dialect.name == "sqlite":
         lo, hi = func.max(SI.start, lo_b), func.min(end, hi_b)
         seconds: Any = (func.julianday(hi) - func.julianday(lo)) * 86400.0

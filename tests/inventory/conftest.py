@@ -1,8 +1,8 @@
-"""Fixtures for the inventory tests: a fresh database per test on each backend, its session, and the CLI.
+"""Fixtures for the inventory tests: an empty database per test on each backend, its session, and the CLI.
 
-``engine`` builds on the shared ``db_url`` fixture (SQLite file, then a PostgreSQL schema, which skips
-without PostgreSQL and fails under CI) and creates the schema with ``SQLModel.metadata.create_all``.
-``other_database`` gives a second, empty database of the same backend (for round trips).
+``engine`` is parametrized over SQLite (a new file per test) and PostgreSQL (one schema per module, emptied
+before each test; skips without PostgreSQL and fails under CI). The schema comes from
+``SQLModel.metadata.create_all``. ``other_database`` is a second empty database of the same backend.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from infra_monitor.cli import app
 from infra_monitor.db import import_all_models, make_engine
 from tests.requirements import require_postgres
 
+Cli = Callable[..., Result]
+
 
 def create_schema(url: str) -> Engine:
     import_all_models()
@@ -30,11 +32,64 @@ def create_schema(url: str) -> Engine:
     return engine
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = create_schema(db_url)
+def url_of(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+class _PgSchemas:
+    """PostgreSQL schemas created for one test module, dropped at its end."""
+
+    def __init__(self) -> None:
+        self.base = require_postgres()
+        self.admin = make_engine(self.base)
+        self.engines: dict[str, Engine] = {}
+
+    def engine(self, name: str) -> Engine:
+        if name not in self.engines:
+            schema = f"t_{uuid.uuid4().hex[:12]}"
+            with self.admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            sep = "&" if "?" in self.base else "?"
+            self.engines[name] = create_schema(f"{self.base}{sep}options=-csearch_path%3D{schema}")
+        engine = self.engines[name]
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        return engine
+
+    def close(self) -> None:
+        for engine in self.engines.values():
+            with engine.connect() as conn:
+                schema = conn.execute(text("select current_schema()")).scalar_one()
+            engine.dispose()
+            with self.admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> Iterator[_PgSchemas | None]:
+    if request.param == "sqlite":
+        yield None
+        return
+    schemas = _PgSchemas()
+    yield schemas
+    schemas.close()
+
+
+def _database(backend: _PgSchemas | None, name: str, directory: Path) -> Iterator[Engine]:
+    if backend is not None:
+        yield backend.engine(name)
+        return
+    engine = create_schema(f"sqlite:///{directory / f'{name}.db'}")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def engine(backend: _PgSchemas | None, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database with the whole schema."""
+    yield from _database(backend, "main", tmp_path)
 
 
 @pytest.fixture
@@ -43,11 +98,8 @@ def session(engine: Engine) -> Iterator[Session]:
         yield s
 
 
-Cli = Callable[..., Result]
-
-
 def _runner(url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    def run(*args: str) -> Result:
+    def run(*args: object) -> Result:
         monkeypatch.setenv("INFRA_MONITOR_DATABASE__URL", url)
         return CliRunner().invoke(app, [str(a) for a in args])
 
@@ -55,31 +107,14 @@ def _runner(url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
 
 
 @pytest.fixture
-def cli(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """``cli("import", path)`` runs the real ``infra-monitor`` command against the test database."""
-    return _runner(db_url, monkeypatch)
+    return _runner(url_of(engine), monkeypatch)
 
 
 @pytest.fixture
-def other_database(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, Cli]]:
+def other_database(backend: _PgSchemas | None, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, Cli]]:
     """A second empty database on the same backend, with a CLI bound to it."""
-    if db_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'other.db'}"
-        engine = create_schema(url)
-        yield engine, _runner(url, monkeypatch)
-        engine.dispose()
-        return
-    base = require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    engine = create_schema(url)
-    try:
-        yield engine, _runner(url, monkeypatch)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    for engine in _database(backend, "other", tmp_path):
+        yield engine, _runner(url_of(engine), monkeypatch)

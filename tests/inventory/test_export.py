@@ -47,11 +47,11 @@ def test_export_without_secrets_reimports_without_touching_stored_secrets(
     assert "privpass123" in (tmp_path / "full.yaml").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("form", ["yaml", "json", "csv"])
+@pytest.mark.parametrize("form", ["yaml", "csv"])
 def test_export_import_into_empty_database_export_again_is_identical(
         form: str, cli: Cli, imported: Path, other_database: tuple[Engine, Cli], tmp_path: Path) -> None:
     _, other_cli = other_database
-    first = tmp_path / ("first.yaml" if form == "yaml" else "first.json" if form == "json" else "first-csv")
+    first = tmp_path / ("first.yaml" if form == "yaml" else "first-csv")
     assert cli("export", first, "--include-secrets").exit_code == 0
 
     loaded = other_cli("import", first)

@@ -66,12 +66,37 @@ def test_address_that_is_not_an_ip_is_a_clear_error() -> None:
     assert result.error == "not an IP address: 'router-1.example'"
 
 
-def test_unprivileged_ping_socket_is_used_when_raw_sockets_are_not() -> None:
-    """The SOCK_DGRAM fallback, run for real in a throwaway namespace whose ping_group_range allows it."""
+def _in_throwaway_netns(script: str) -> str:
+    """Run ``script`` with this repo's python in a new, empty network namespace (deleted on exit)."""
     require_root_netns()
     if not shutil.which("unshare"):
-        missing("the dgram fallback test needs util-linux 'unshare'")
-    script = textwrap.dedent("""
+        missing("this test needs util-linux 'unshare'")
+    done = subprocess.run(["unshare", "--net", sys.executable, "-c", textwrap.dedent(script)], capture_output=True,
+                          text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_send_failure_loses_that_packet_with_the_reason() -> None:
+    # a namespace with no route at all: the kernel refuses the send (nothing leaves the namespace)
+    out = _in_throwaway_netns("""
+        import asyncio
+        from probes.base import ProbeContext, ProbeSettings, Target
+        from probes.sweep import run_sweep
+        async def main():
+            async with ProbeContext() as ctx:
+                report = await run_sweep("icmp", [Target(key="x", address="203.0.113.7")],
+                                         ProbeSettings(timeout_s=0.5, packets=2, packet_interval_s=0.02), ctx)
+                r = report.results[0]
+                print(r.success, int(r.measurements["sent"]), int(r.measurements["received"]), r.error, sep="|")
+        asyncio.run(main())
+    """)
+    assert out.strip() == "False|2|0|send failed: Network is unreachable"
+
+
+def test_unprivileged_ping_socket_is_used_when_raw_sockets_are_not() -> None:
+    """The SOCK_DGRAM fallback, run for real in a throwaway namespace whose ping_group_range allows it."""
+    out = _in_throwaway_netns("""
         import asyncio, subprocess
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
         with open("/proc/sys/net/ipv4/ping_group_range", "w") as fh:
@@ -86,7 +111,4 @@ def test_unprivileged_ping_socket_is_used_when_raw_sockets_are_not() -> None:
                 print(ctx.icmp.mode(), *(int(r.measurements["received"]) for r in report.results))
         asyncio.run(main())
     """)
-    done = subprocess.run(["unshare", "--net", sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=30)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["dgram", "2", "0"]
+    assert out.split() == ["dgram", "2", "0"]

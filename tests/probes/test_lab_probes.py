@@ -15,7 +15,7 @@ import pytest
 from probes.base import ProbeContext, ProbeResult, ProbeSettings, SnmpCredentials, Target
 from probes.rates import InterfaceRate, RateSample, interface_rate
 from probes.sweep import SweepReport, run_sweep
-from tests.lab.netlab import Lab, SnmpSim
+from tests.lab.netlab import NFT_TABLE, Lab, SnmpSim
 from tests.requirements import require_commands
 
 pytestmark = pytest.mark.lab
@@ -88,6 +88,20 @@ def test_loss_and_rtt_are_plausible_against_fping_on_the_same_host(module_lab: L
     assert 20 <= ours["loss_pct"] <= 80
     assert 20 <= fping_loss <= 80
     assert ours["rtt_min_ms"] <= max(fping_rtts) and min(fping_rtts) <= ours["rtt_max_ms"]
+
+
+def test_icmp_error_quoting_our_request_ends_that_packet_at_once_with_its_text(module_lab: Lab) -> None:
+    (host,) = module_lab.add_hosts(1)
+    # the far namespace rejects echo requests to this host (port-unreachable passes the lab's filter)
+    module_lab.run("nft", "add", "rule", "inet", NFT_TABLE, "input", "ip", "daddr", host, "icmp", "type",
+                   "echo-request", "reject", "with", "icmp", "type", "port-unreachable")
+    try:
+        (report,) = sweep("icmp", icmp_targets([host]), ProbeSettings(timeout_s=5.0, packets=1))
+    finally:
+        module_lab.clear_loss()  # flushes the input chain
+    result = report.results[0]
+    assert not result.success
+    assert result.error == f"destination unreachable (code 3) from {host}"  # not the 5 s timeout's text
 
 
 def test_host_taken_down_is_down_and_up_again_when_it_returns(module_lab: Lab) -> None:

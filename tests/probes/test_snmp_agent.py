@@ -195,3 +195,20 @@ def test_secrets_never_reach_the_logs(snmpd: LocalSnmpd, caplog: pytest.LogCaptu
     text = caplog.text + repr(creds) + repr(snmpd.v2c)
     for secret in (snmpd.v2c.community, creds.auth_key, creds.priv_key):
         assert secret not in text
+
+
+@pytest.mark.parametrize("version", ["1", "2c"])
+def test_missing_object_reads_as_none_and_the_rest_is_kept(snmpd: LocalSnmpd, version: str) -> None:
+    """v2c answers noSuchObject in place; a v1 agent fails the PDU with noSuchName and we retry without it."""
+    creds = snmpd.v1 if version == "1" else snmpd.v2c
+    absent = "1.3.6.1.2.1.1.99.0"
+
+    async def main() -> dict[str, object]:
+        async with ProbeContext() as ctx:
+            session = await SnmpSession.open(ctx, "k", "127.0.0.1", creds, 0.5, 1, 50)
+            return await session.get(["1.3.6.1.2.1.1.5.0", absent, "1.3.6.1.2.1.1.3.0"])
+
+    values = asyncio.run(main())
+    assert values["1.3.6.1.2.1.1.5.0"] == snmpd.sys_name
+    assert values[absent] is None
+    assert isinstance(values["1.3.6.1.2.1.1.3.0"], int)

@@ -128,3 +128,9 @@ def test_map_places_sites_by_coordinates_and_links_each_point(client: TestClient
     province.cut_district(0)
     assert ("ubnd-213", "down") in re.findall(r'<a href="/sites/([^"]+)" class="pt-link" data-state="(\w+)"',
                                              client.get("/map").text)
+
+
+def test_both_languages_translate_every_key() -> None:
+    from web.i18n import missing_keys
+
+    assert missing_keys() == {}

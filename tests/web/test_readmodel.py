@@ -206,3 +206,26 @@ def test_util_series_plots_a_circuits_traffic_against_its_committed_rate(rm: Rea
     assert {v for _t, v in lines["in_bps"].points if v is not None} == {40e6}
     assert {v for _t, v in lines["commit_bps"].points} == {100e6}
     assert series.subject == "TSLCD-07001"
+
+
+def test_a_maintenance_window_recorded_after_the_fact_takes_its_downtime_out_of_availability(
+        rm: ReadModel, province: Province, engine: Engine) -> None:
+    from infra_monitor.status.models import StateIntervalRow
+
+    now = datetime.now(UTC)
+    province.intervals(province.commune_routers[1:])
+    rows = [("up", now - timedelta(days=40), now - timedelta(hours=3)),
+            ("down", now - timedelta(hours=3), now - timedelta(hours=1)), ("up", now - timedelta(hours=1), None)]
+    with engine.begin() as conn:
+        for state, start, end in rows:
+            conn.execute(insert(StateIntervalRow).values(
+                device_id=province.commune_routers[0], state=state, start=start, end=end,
+                cause="own_failure" if state == "down" else "none"))
+    before = {c.level: c for c in rm.overview().coverage}["commune"].availability_24h
+    assert before == pytest.approx(100 - 100 * 120 / (10 * 1440), abs=0.01)
+    with engine.begin() as conn:  # the outage was planned work, recorded afterwards
+        conn.execute(insert(MaintenanceWindowRow).values(
+            name="Nâng cấp phần mềm", scope_type="device", scope_id=province.commune_routers[0], kind="one_off",
+            start=now - timedelta(hours=3, minutes=5), end=now - timedelta(minutes=55), days=[]))
+    after = {c.level: c for c in rm.overview().coverage}["commune"].availability_24h
+    assert after == pytest.approx(100.0)
