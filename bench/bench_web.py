@@ -118,7 +118,8 @@ def build(path: Path, sites: int, days: int) -> None:
                                  "last_sweep_finished": now, "targets": len(rows["device"])} for k in ("icmp", "snmp")]
     rows["event"] = [{"time": now - timedelta(minutes=i), "kind": "state_change", "device_id": g[0],
                       "severity": "warning", "old_state": "up", "new_state": "unreachable",
-                      "cause": "parent_unreachable", "message": "", "details": {}} for i, g in enumerate(gateways[:300])]
+                      "cause": "parent_unreachable", "message": "", "details": {}}
+                     for i, g in enumerate(gateways[:300])]
     order = ("region", "region_parent_link", "device_role", "provider", "circuit_type", "site", "device", "interface",
              "device_status", "state_interval", "circuit", "circuit_termination", "vc_endpoint", "coverage_target",
              "poller_heartbeat", "event")

@@ -58,6 +58,13 @@ class SiteCategoryChoices(ChoiceSet):
     ]
 
 
+class CoverageCategoryChoices(ChoiceSet):
+    """What a coverage target counts: sites of a category, or videoconference endpoints ("vc")."""
+
+    VC = "vc"
+    CHOICES = [*SiteCategoryChoices.CHOICES, (VC, "Videoconference endpoints", "orange")]
+
+
 class SiteStatusChoices(ChoiceSet):
     PLANNED = "planned"
     STAGING = "staging"

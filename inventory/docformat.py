@@ -10,6 +10,7 @@ import json
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Float, Integer
@@ -150,6 +151,7 @@ class ColumnInfo:
     has_default: bool
 
 
+@cache
 def column_info(model: type[m.InventoryModel], name: str) -> ColumnInfo:
     col: Column[Any] = model.__table__.c[name]  # type: ignore[attr-defined]
     t = col.type

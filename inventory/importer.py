@@ -32,6 +32,7 @@ from inventory.docformat import (
     coerce,
     column_info,
     csv_column,
+    text,
 )
 from inventory.index import NATURAL_COLUMNS, InventoryIndex
 from inventory.models import InventoryModel
@@ -195,7 +196,7 @@ class _Importer:
         if isinstance(value, dict | list | bool):
             row.issue(path, f"expected a name or code, got {value!r}")
             return None
-        return str(value).strip()
+        return text(value)
 
     def device_ref(self, row: Row, path: str, value: Any) -> int | None:
         """A ``{site, name}`` device reference → device id (None when null, missing or invalid)."""
@@ -206,10 +207,10 @@ class _Importer:
             return None
         from inventory.models import Device, Site
 
-        site_id = self.ref(row, path, Site, (str(value["site"]).strip(),), f'with slug "{value["site"]}"')
+        site_id = self.ref(row, path, Site, (text(value["site"]),), f'with slug "{value["site"]}"')
         if site_id is None:
             return None
-        return self.ref(row, path, Device, (site_id, str(value["name"]).strip()),
+        return self.ref(row, path, Device, (site_id, text(value["name"])),
                         f'{value["site"]}/{value["name"]}')
 
     # --- writing ---

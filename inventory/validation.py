@@ -65,7 +65,7 @@ CHOICE_FIELDS: dict[type[InventoryModel], dict[str, type[ch.ChoiceSet]]] = {
     VideoconferenceEndpoint: {"protocol": ch.VCProtocolChoices},
     SnmpProfile: {"version": ch.SnmpVersionChoices, "auth_protocol": ch.SnmpAuthChoices,
                   "priv_protocol": ch.SnmpPrivChoices},
-    CoverageTarget: {"category": ch.SiteCategoryChoices},
+    CoverageTarget: {"category": ch.CoverageCategoryChoices},
     JournalEntry: {"kind": ch.JournalKindChoices},
 }
 

@@ -167,7 +167,7 @@ def document_problems(doc: dict[str, Any]) -> list[str]:
             check(str(v.get("e164", "")).isdigit() or bool(v.get("uri")), f"vc endpoint {v['device']}: e164")
     index("coverage_targets", "plan", "category")
     for t in rows["coverage_targets"]:
-        check(t["category"] in ENUMS[("sites", "category")] and int(t["target"]) >= 0, f"target {t}")
+        check(t["category"] in {*ENUMS[("sites", "category")], "vc"} and int(t["target"]) >= 0, f"target {t}")
     return problems
 
 
@@ -309,7 +309,7 @@ def test_every_department_district_and_commune_has_a_site(demo: dict[str, Any]) 
 def test_coverage_targets_are_22_10_230_for_the_2019_plan(demo: dict[str, Any]) -> None:
     targets = {(t["plan"], t["category"]): t["target"] for t in demo["coverage_targets"]}
     assert targets == {("KH-59-2019", "department"): 22, ("KH-59-2019", "district"): 10,
-                       ("KH-59-2019", "commune"): 230}
+                       ("KH-59-2019", "commune"): 230, ("KH-59-2019", "vc"): 4 + 10 + 230}
 
 
 def test_circuits_follow_the_planned_tiers(demo: dict[str, Any]) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from infra_monitor.readmodel.lists import RegionPoint
-from infra_monitor.readmodel.schemas import SiteRow, StateCounts
+from infra_monitor.readmodel.schemas import StateCounts
 from infra_monitor.readmodel.sitestate import state_rank
 
 WIDTH = 1000
@@ -47,8 +48,9 @@ class MapView:
     missing: int = 0
 
 
-def project(rows: Iterable[SiteRow], regions: Iterable[RegionPoint], width: int = WIDTH) -> MapView:
-    """Place ``rows`` (and district labels) in a ``width``-wide SVG; sites without coordinates are counted."""
+def project(rows: Iterable[Any], regions: Iterable[RegionPoint], width: int = WIDTH) -> MapView:
+    """Place ``rows`` (site rows with slug, name, state, latitude, longitude) and the district labels in a
+    ``width``-wide SVG; sites without coordinates are counted."""
     sites = list(rows)
     placed = [s for s in sites if s.latitude is not None and s.longitude is not None]
     counts = StateCounts()

@@ -17,7 +17,7 @@ from infra_monitor.readmodel import ReadModel, SiteFilter
 from infra_monitor.readmodel.schemas import LEVELS
 from infra_monitor.status.regions import RegionInfo
 from web.mapview import project
-from web.templating import Page, page, readmodel, remember_language, render, render_text
+from web.templating import Page, RememberLanguage, page, readmodel, render, render_text
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
@@ -100,10 +100,8 @@ def region_page(code: str, p: PageDep, rm: ReadDep, state: Str = None, level: St
         return not_found(p, rm)
     flt = site_filter(state, level, region.code, q, sort, page_no)
     result = rm.sites(flt)
-    everything = rm.sites(SiteFilter(district=region.code))
-    ids = {r.id for r in everything.results}
-    problems, total = rm.problems(ids)
-    cov = rm.region_coverage(everything.results, ("district", "commune", "unit", "vc"))
+    problems, total = rm.problems(SiteFilter(district=region.code))
+    cov = rm.region_coverage(region.code, ("district", "commune", "unit", "vc"))
     return render(p, "region.html", active="nav_sites", region=region, result=result, flt=flt,
                   levels=LEVELS, districts=[], action=f"/regions/{region.code}", problems=problems,
                   problems_total=total, coverage=[c for c in cov if c.inventoried], freshness=rm.freshness(),
@@ -114,8 +112,7 @@ def region_page(code: str, p: PageDep, rm: ReadDep, state: Str = None, level: St
 def map_page(p: PageDep, rm: ReadDep, state: Str = None, level: Str = None, district: Str = None,
              q: Str = None) -> HTMLResponse:
     flt = SiteFilter(state=state or None, level=level or None, district=district or None, q=q or None)
-    result = rm.sites(flt)
-    mp = project(result.results, rm.district_points())
+    mp = project(rm.site_points(flt), rm.district_points())
     return render(p, "map.html", active="nav_map", mp=mp, flt=flt, levels=LEVELS, districts=districts(rm),
                   action="/map", freshness=rm.freshness())
 
@@ -137,7 +134,7 @@ def install(app: FastAPI, cache_ttl_s: float = 5.0) -> None:
     from web import api_status, pages_detail
 
     app.state.readmodel = ReadModel(app.state.engine, app.state.settings, cache_ttl_s=cache_ttl_s)
-    app.middleware("http")(remember_language)
+    app.add_middleware(RememberLanguage)
     app.include_router(api_status.router)
     app.include_router(router)
     app.include_router(pages_detail.router)

@@ -1,22 +1,25 @@
 """Jinja2 rendering of the operator pages: language choice, formatting helpers, the shared page context.
 
 Autoescaping is on for every template, so names from the inventory render as text whatever they contain.
-The language comes from ``?lang=`` (remembered in the ``lang`` cookie by :func:`remember_language`), then
+The language comes from ``?lang=`` (remembered in the ``lang`` cookie by :class:`RememberLanguage`), then
 the cookie, then ``general.language``; dates are shown in the configured zone labelled ``(GMT+7)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra_monitor.config import Settings
 from infra_monitor.readmodel import fmt
@@ -111,10 +114,26 @@ def render(p: Page, template: str, status_code: int = 200, **context: Any) -> HT
     return HTMLResponse(render_text(p, template, **context), status_code=status_code)
 
 
-async def remember_language(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Middleware: a page asked for with ``?lang=xx`` sets the ``lang`` cookie for the next pages."""
-    response = await call_next(request)
-    lang = request.query_params.get("lang")
-    if lang in LANGUAGES and request.cookies.get(COOKIE) != lang:
-        response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE_S, samesite="lax", path="/")
-    return response
+class RememberLanguage:
+    """ASGI middleware: a page asked for with ``?lang=xx`` sets the ``lang`` cookie for the next pages
+    (plain ASGI, so requests without ``?lang=`` pass through at no cost)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lang = None
+        if scope["type"] == "http":
+            lang = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang") or [None])[-1]
+        if lang not in LANGUAGES:
+            await self.app(scope, receive, send)
+            return
+        cookie = f"{COOKIE}={lang}; Max-Age={COOKIE_MAX_AGE_S}; Path=/; SameSite=lax"
+        current = cookie_parser(Headers(scope=scope).get("cookie", "")).get(COOKIE)
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and current != lang:
+                MutableHeaders(scope=message).append("set-cookie", cookie)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)

@@ -42,6 +42,17 @@ def parse_day(text: str) -> date:
 
 
 @contextmanager
+def _database_errors() -> Iterator[None]:
+    """Turn a missing schema or an unreachable database into one line and exit 1."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        yield
+    except (OperationalError, ProgrammingError) as exc:
+        fail(f"database error: {str(exc.orig).strip().splitlines()[0]} (has 'infra-monitor init' been run?)")
+
+
+@contextmanager
 def _stage_progress(total: int) -> Iterator[Any]:
     """A transient progress bar over the import's stages on a terminal; silent otherwise."""
     if not is_terminal():
@@ -73,7 +84,7 @@ def _run_import(config: Path | None, file: Path, dry_run: bool) -> None:
             typer.echo(str(issue), err=True)
         raise typer.Exit(EXIT_FAILED) from None
     engine = engine_for(settings)
-    with Session(engine, expire_on_commit=False) as session, change_context(_actor()), \
+    with _database_errors(), Session(engine, expire_on_commit=False) as session, change_context(_actor()), \
             _stage_progress(sum(1 for k in KEYS if doc.get(k))) as advance:
         report = import_document(session, doc, source=source, dry_run=dry_run, progress=advance)
     for issue in report.errors:
@@ -123,15 +134,15 @@ def register(app: typer.Typer) -> None:
         from inventory.exporter import export_document
 
         settings = load(config)
-        with Session(engine_for(settings)) as session:
+        with _database_errors(), Session(engine_for(settings)) as session:
             doc = export_document(session, include_secrets=include_secrets)
         try:
             written = write_file(doc, file)
         except OSError as exc:
             fail(f"cannot write {file}: {exc.strerror or exc}")
         rows = sum(len(v) for v in doc.values())
-        typer.echo(f"exported {rows} rows to {', '.join(str(p) for p in written) or file}"
-                   + ("" if include_secrets else " (secrets left out)"))
+        where = f"{file} ({len(written)} CSV files)" if file.is_dir() else str(file)
+        typer.echo(f"exported {rows} rows to {where}" + ("" if include_secrets else " (secrets left out)"))
 
     @app.command()
     def changes(
@@ -154,7 +165,7 @@ def register(app: typer.Typer) -> None:
             stmt = stmt.where(col(ObjectChange.object_type) == object_type)
         if request_id:
             stmt = stmt.where(col(ObjectChange.request_id) == request_id)
-        with Session(engine_for(settings)) as session:
+        with _database_errors(), Session(engine_for(settings)) as session:
             rows = list(session.scalars(stmt))
         if as_json:
             typer.echo(json.dumps([{
@@ -186,7 +197,7 @@ def register(app: typer.Typer) -> None:
         except typer.BadParameter as exc:
             fail(str(exc), EXIT_USAGE)
         settings = load(config)
-        with Session(engine_for(settings)) as session:
+        with _database_errors(), Session(engine_for(settings)) as session:
             nodes = regions_as_of(session, day)
         children: dict[int | None, list[RegionNode]] = {}
         for node in nodes:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from infra_monitor.readmodel.frame import REGION
+from infra_monitor.readmodel.regions import REGION
 from inventory.choices import RegionLevelChoices
 from inventory.models import Circuit, CircuitTermination, CircuitType, Provider, Site
 

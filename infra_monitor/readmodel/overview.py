@@ -1,15 +1,13 @@
 """The overview: counts by state, coverage against the plan, problems, latest events and data freshness.
 
-A constant number of queries whatever the number of sites: the site frame (five), coverage targets, VC
-endpoints, problems (one statement with a grouped sub-query counting the devices cut off behind each root
-cause), events, heartbeats with the poller groups in use, and availability (intervals and windows).
+A constant number of queries whatever the number of sites: sites per (level, state, connected) with their
+devices per state (one grouped statement), coverage targets, VC endpoints, availability (intervals and
+windows), problems (one statement with a grouped sub-query counting the devices cut off behind each root
+cause), events, and the heartbeats with the poller groups in use.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -17,132 +15,32 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.engine import Connection
 
 from infra_monitor.config import Settings
+from infra_monitor.readmodel.coverage import coverage_of, load_targets
 from infra_monitor.readmodel.frame import (
     DEV,
     DS,
     SITE,
-    Regions,
     SiteFilter,
     count_states,
+    device_counts,
     hard_since,
-    load_frame,
+    level_counts,
     monitored,
 )
-from infra_monitor.readmodel.schemas import (
-    COVERAGE_LEVELS,
-    STATES,
-    CoverageRow,
-    EventOut,
-    Freshness,
-    Overview,
-    PollerFreshness,
-    Problem,
-    SiteRow,
-    StateCounts,
-)
-from infra_monitor.readmodel.uptime import availability, level_group
+from infra_monitor.readmodel.regions import Regions
+from infra_monitor.readmodel.schemas import EventOut, Freshness, Overview, PollerFreshness, Problem
 from infra_monitor.status.models import DeviceStatusRow, EventRow, PollerHeartbeatRow
-from infra_monitor.status.regions import RegionTree
 from infra_monitor.status.states import State
-from inventory.choices import SiteCategoryChoices
-from inventory.models import CoverageTarget, Device, Site, VideoconferenceEndpoint
+from inventory.models import Device, Site
 
 EV = EventRow.__table__.c  # type: ignore[attr-defined]
 HB = PollerHeartbeatRow.__table__.c  # type: ignore[attr-defined]
-CT = CoverageTarget.__table__.c  # type: ignore[attr-defined]
-VC = VideoconferenceEndpoint.__table__.c  # type: ignore[attr-defined]
-VC_LEVEL = "vc"
 # Aliases built once: an alias's column collection is computed on first use and kept.
 CUT = DeviceStatusRow.__table__.alias("cut")  # type: ignore[attr-defined]
 ROOT = Device.__table__.alias("root")  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class Target:
-    target: int
-    plan: str
-    expired_on: date | None
-
-
-def load_targets(conn: Connection, as_of: date) -> dict[str, Target]:
-    """Per category, the target valid on ``as_of``; failing that, the last one that started before it
-    (flagged with the date it expired) so the page can say the plan is no longer in force."""
-    out: dict[str, Target] = {}
-    rows = conn.execute(select(CT.plan, CT.category, CT.target, CT.valid_from, CT.valid_to)).all()
-    for r in sorted(rows, key=lambda r: (r.valid_from or date.min, r.plan)):
-        if r.valid_from is not None and r.valid_from > as_of:
-            continue
-        valid = r.valid_to is None or as_of < r.valid_to
-        current = out.get(r.category)
-        if valid or current is None or current.expired_on is not None:
-            out[r.category] = Target(r.target, r.plan, None if valid else r.valid_to)
-    return out
-
-
-@dataclass(frozen=True)
-class VcRow:
-    site_id: int
-    device_id: int
-    state: str
-
-
-def load_vc(conn: Connection) -> list[VcRow]:
-    """Every videoconference endpoint with its site and its device's hard state (one query)."""
-    stmt = (select(VC.device_id, DEV.site_id, DS.hard_state)
-            .join(Device, DEV.id == VC.device_id)
-            .outerjoin(DeviceStatusRow, DS.device_id == VC.device_id))
-    return [VcRow(r.site_id, r.device_id, r.hard_state or State.UNKNOWN.value) for r in conn.execute(stmt)]
-
-
-def coverage(
-    rows: Iterable[SiteRow],
-    vc: Iterable[VcRow],
-    targets: Mapping[str, Target],
-    avail: Mapping[str, Mapping[str, float | None]],
-    levels: Collection[str] = COVERAGE_LEVELS,
-) -> list[CoverageRow]:
-    """Coverage rows, one per level (``unit`` added when such sites exist); ``rows`` exclude retired sites."""
-    site_rows = list(rows)
-    present = {r.category for r in site_rows}
-    wanted = [*levels, *(["unit"] if SiteCategoryChoices.UNIT in present and "unit" not in levels else [])]
-    counts: dict[str, Counter[str]] = {lvl: Counter() for lvl in wanted}  # plain counters: fast at 10,000 sites
-    by_site = {r.id: r for r in site_rows}
-    for r in site_rows:
-        c = counts.get(r.category)
-        if c is not None:
-            c.update(("inventoried", f"s_{r.state}"))
-            c["connected"] += r.connected
-            c["reachable"] += r.state == State.UP
-    if VC_LEVEL in counts:
-        c = counts[VC_LEVEL]
-        for v in vc:
-            site = by_site.get(v.site_id)
-            if site is not None:
-                c.update(("inventoried", f"s_{v.state}"))
-                c["connected"] += site.connected
-                c["reachable"] += v.state == State.UP
-    out = []
-    for lvl, c in counts.items():
-        t = targets.get(lvl)
-        out.append(CoverageRow(
-            level=lvl, target=t.target if t else None, plan=t.plan if t else None,
-            plan_valid_to=t.expired_on if t else None, inventoried=c["inventoried"],
-            not_inventoried=max(t.target - c["inventoried"], 0) if t else None,
-            connected=c["connected"], reachable=c["reachable"],
-            states=StateCounts(**{s: c[f"s_{s}"] for s in STATES}),
-            availability_24h=avail.get("24h", {}).get(lvl), availability_30d=avail.get("30d", {}).get(lvl)))
-    return out
-
-
-def coverage_of(conn: Connection, rows: list[SiteRow], site_region: Mapping[int, int | None], tree: RegionTree,
-                now: datetime, targets: Mapping[str, Target], levels: Collection[str] = COVERAGE_LEVELS,
-                where: Any = None) -> list[CoverageRow]:
-    """Coverage rows with availability for ``rows`` (VC endpoints, intervals and windows: three queries)."""
-    avail = availability(conn, now, level_group(), tree=tree, site_region=site_region, where=where)
-    return coverage(rows, load_vc(conn), targets, avail, levels)
-
-
-def problems(conn: Connection, limit: int = 100, site_ids: Collection[int] | None = None) -> tuple[list[Problem], int]:
+def problems(conn: Connection, limit: int = 100, site_ids: Any = None) -> tuple[list[Problem], int]:
     """DOWN root causes (with the number of devices UNREACHABLE behind each), then flapping devices, then
     devices in maintenance; at most ``limit``, plus the total count."""
     cut = CUT
@@ -217,19 +115,16 @@ def freshness(conn: Connection, settings: Settings, now: datetime) -> Freshness:
     return Freshness(stale_after_s=limit, last_sweep_at=last, age_s=age, stale=stale, pollers=pollers)
 
 
-def overview(conn: Connection, settings: Settings, now: datetime, as_of: date, *, problem_limit: int = 100,
-             event_limit: int = 15, regions: Regions | None = None) -> Overview:
+def overview(conn: Connection, settings: Settings, now: datetime, as_of: date, regions: Regions, *,
+             problem_limit: int = 100, event_limit: int = 15) -> Overview:
     """Everything the overview page shows, in a constant number of queries."""
-    frame = load_frame(conn, SiteFilter(), as_of, regions)
-    device_counts = StateCounts()
-    for t in frame.tallies.values():
-        for name in ("up", "down", "unreachable", "maintenance", "unknown"):
-            setattr(device_counts, name, getattr(device_counts, name) + getattr(t, name))
+    everything = SiteFilter()
+    counts = level_counts(conn, everything, regions)
     probs, total = problems(conn, problem_limit)
     return Overview(
         generated_at=now, as_of=as_of, province_name=settings.general.province_name,
-        sites=count_states(frame.rows), devices=device_counts,
-        coverage=coverage_of(conn, frame.rows, frame.site_region, frame.tree, now, load_targets(conn, as_of)),
+        sites=count_states(counts, weight="sites"), devices=device_counts(counts),
+        coverage=coverage_of(conn, everything, regions, now, load_targets(conn, as_of), counts=counts),
         problems=probs, problems_total=total, events=events(conn, event_limit),
         freshness=freshness(conn, settings, now))
 

@@ -1,9 +1,10 @@
 """The read model's front door: :class:`ReadModel` runs the queries in a connection, keeps a short cache.
 
 Pages, ``/api/status`` and the CLI all go through it. Aggregates over every site (overview, site lists)
-are cached for ``cache_ttl_s`` seconds and dropped at once when a sweep finishes (the poller heartbeat
-changes). While one request recomputes an expired entry, others are served the previous value, so a burst
-of requests never recomputes the same aggregate twice. ``cache_ttl_s=0`` disables caching (CLI, tests).
+are cached for ``cache_ttl_s`` seconds and dropped when a sweep finishes (the poller heartbeat, read at
+most once a second, changes). While one request recomputes an expired entry, others are served the
+previous value, so a burst of requests never recomputes the same aggregate twice. ``cache_ttl_s=0``
+disables caching (CLI, tests).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -21,12 +22,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from infra_monitor.config import Settings
+from infra_monitor.readmodel import coverage as cov
+from infra_monitor.readmodel import details as de
 from infra_monitor.readmodel import lists as li
 from infra_monitor.readmodel import overview as ov
 from infra_monitor.readmodel import series as se
 from infra_monitor.readmodel import sites as si
 from infra_monitor.readmodel.fmt import zone
-from infra_monitor.readmodel.frame import DEV, LINK, REGION, SITE, Regions, SiteFilter, load_regions
+from infra_monitor.readmodel.frame import DEV, SITE, SiteFilter, load_sites, site_ids
+from infra_monitor.readmodel.regions import LINK, REGION, Regions, load_regions
 from infra_monitor.readmodel.schemas import (
     CoverageRow,
     DeviceDetail,
@@ -34,12 +38,12 @@ from infra_monitor.readmodel.schemas import (
     Series,
     SiteDetail,
     SiteList,
-    SiteRow,
 )
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 REGIONS_TTL_S = 300.0
+TOKEN_CHECK_S = 1.0
 
 
 @dataclass
@@ -92,12 +96,14 @@ class ReadModel:
     """Read-only queries over inventory, status and measurements for one engine and configuration."""
 
     def __init__(self, engine: Engine, settings: Settings, *, cache_ttl_s: float = 5.0,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 token_check_s: float = TOKEN_CHECK_S, clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.tz = zone(settings.general.timezone)
         self.cache = TTLCache(cache_ttl_s)
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.token_check_s = token_check_s
+        self._last_token: tuple[float, Any] = (float("-inf"), None)
 
     def now(self) -> datetime:
         return self._clock()
@@ -107,10 +113,17 @@ class ReadModel:
         return (now or self.now()).astimezone(self.tz).date()
 
     def _token(self) -> Any:
+        """The heartbeat token, read from the database at most every ``token_check_s`` seconds."""
         if self.cache.ttl_s <= 0:
             return None
+        now = time.monotonic()
+        checked_at, token = self._last_token
+        if now - checked_at < min(self.token_check_s, self.cache.ttl_s):
+            return token
         with self.engine.connect() as conn:
-            return tuple(ov.heartbeat_token(conn))
+            token = tuple(ov.heartbeat_token(conn))
+        self._last_token = (now, token)
+        return token
 
     def _cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         return self.cache.get(key, self._token(), compute)
@@ -135,7 +148,7 @@ class ReadModel:
             started = time.perf_counter()
             now = self.now()
             with self.engine.connect() as conn:
-                result = ov.overview(conn, self.settings, now, self.as_of(now), regions=self.regions())
+                result = ov.overview(conn, self.settings, now, self.as_of(now), self.regions())
             log.debug("event=overview_computed sites=%d ms=%.1f", result.sites.total,
                       (time.perf_counter() - started) * 1000)
             return result
@@ -144,27 +157,31 @@ class ReadModel:
     def sites(self, flt: SiteFilter) -> SiteList:
         def compute() -> SiteList:
             with self.engine.connect() as conn:
-                return si.list_sites(conn, flt, self.as_of(), self.regions())
+                return si.list_sites(conn, flt, self.regions())
         return self._cached(("sites", flt), compute)
 
-    def region_coverage(self, rows: list[SiteRow], levels: tuple[str, ...]) -> list[CoverageRow]:
-        """Coverage of some sites (a district's), without plan targets, with availability and VC."""
-        regions = self.regions()
-        site_region = {r.id: (reg.id if (reg := regions.by_code(r.region_code or "")) else None) for r in rows}
-        now = self.now()
-        with self.engine.connect() as conn:
-            return ov.coverage_of(conn, rows, site_region, regions.tree, now, {}, levels,
-                                  where=DEV.site_id.in_([r.id for r in rows]))
+    def site_points(self, flt: SiteFilter) -> list[Any]:
+        """Light rows (slug, name, state, latitude, longitude…) of every matching site, for the map."""
+        def compute() -> list[Any]:
+            with self.engine.connect() as conn:
+                rows = load_sites(conn, replace(flt, state=None), self.regions())
+            return [r for r in rows if not flt.state or r.state == flt.state]
+        return self._cached(("points", flt), compute)
+
+    def region_coverage(self, code: str, levels: tuple[str, ...]) -> list[CoverageRow]:
+        """Coverage of a district's sites (no plan targets there), with availability and VC endpoints."""
+        def compute() -> list[CoverageRow]:
+            with self.engine.connect() as conn:
+                return cov.coverage_of(conn, SiteFilter(district=code), self.regions(), self.now(), {}, levels)
+        return self._cached(("region_coverage", code, levels), compute)
 
     def site(self, slug: str) -> SiteDetail | None:
-        now = self.now()
         with self.engine.connect() as conn:
-            return si.site_detail(conn, slug, self.as_of(now), now, regions=self.regions())
+            return de.site_detail(conn, slug, self.now(), self.regions())
 
     def device(self, device_id: int) -> DeviceDetail | None:
-        now = self.now()
         with self.engine.connect() as conn:
-            return si.device_detail(conn, device_id, self.as_of(now), now, regions=self.regions())
+            return de.device_detail(conn, device_id, self.now(), self.regions())
 
     def site_series(self, site_id: int, metric: str, period: str, *, device_id: int | None = None,
                     circuit_id: int | None = None) -> Series:
@@ -190,9 +207,11 @@ class ReadModel:
         with self.engine.connect() as conn:
             return ov.events(conn, limit, before_id=before_id)
 
-    def problems(self, site_ids: set[int] | None = None, limit: int = 100) -> tuple[list[ov.Problem], int]:
+    def problems(self, flt: SiteFilter | None = None, limit: int = 100) -> tuple[list[ov.Problem], int]:
+        """Problems everywhere, or at the sites of ``flt`` (a district's)."""
         with self.engine.connect() as conn:
-            return ov.problems(conn, limit, site_ids)
+            ids = site_ids(flt, self.regions()) if flt is not None else None
+            return ov.problems(conn, limit, ids)
 
     def freshness(self) -> ov.Freshness:
         with self.engine.connect() as conn:

@@ -16,9 +16,16 @@ counted by one ``GROUP BY`` query), and :func:`site_state` turns it into one sta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case
 
 from infra_monitor.status.states import State
+
+# The rule itself: the first of these states that any device of the site is in (else UNKNOWN).
+PRECEDENCE: tuple[State, ...] = (State.DOWN, State.UNREACHABLE, State.MAINTENANCE, State.UP)
 
 # Severity order for sorting and "worst first" lists (lower = worse).
 STATE_ORDER: dict[State, int] = {
@@ -48,15 +55,13 @@ class Tally:
 
 def site_state(t: Tally) -> State:
     """The state of a site whose monitored devices are tallied in ``t`` (rules in the module docstring)."""
-    if t.down:
-        return State.DOWN
-    if t.unreachable:
-        return State.UNREACHABLE
-    if t.maintenance:
-        return State.MAINTENANCE
-    if t.up:
-        return State.UP
-    return State.UNKNOWN
+    return next((s for s in PRECEDENCE if getattr(t, s.value)), State.UNKNOWN)
+
+
+def site_state_sql(counts: Mapping[str, Any]) -> Any:
+    """The same rule as a SQL ``CASE`` over per-site count columns named like the :class:`Tally` fields, so
+    lists, filters and aggregates over 10,000 sites are computed by the database."""
+    return case(*((counts[s.value] > 0, s.value) for s in PRECEDENCE), else_=State.UNKNOWN.value)
 
 
 def state_rank(state: State | str) -> int:

@@ -23,6 +23,7 @@ from sqlalchemy import Float, case, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from infra_monitor.readmodel.frame import DEV, SITE, monitored
+from infra_monitor.readmodel.regions import Regions
 from infra_monitor.status.availability import StateInterval, device_availability
 from infra_monitor.status.maintenance import (
     MaintenanceWindow,
@@ -33,7 +34,6 @@ from infra_monitor.status.maintenance import (
     window_intervals,
 )
 from infra_monitor.status.models import MaintenanceWindowRow, StateIntervalRow
-from infra_monitor.status.regions import RegionTree
 from infra_monitor.status.states import Cause, State
 from inventory.models import Device, Site, VideoconferenceEndpoint
 
@@ -127,9 +127,13 @@ def _totals(conn: Connection, now: datetime, group: Any, where: Any,
 
 
 def _window_corrections(conn: Connection, now: datetime, group: Any, where: Any, periods: Mapping[str, timedelta],
-                        windows: list[MaintenanceWindow], tree: RegionTree, site_region: Mapping[int, int | None],
+                        windows: list[MaintenanceWindow], regions: Regions,
                         totals: dict[str, dict[Any, dict[str, float]]]) -> None:
     """Move the time inside maintenance windows (recorded after the fact or not) into ``maintenance``."""
+    site_region: dict[int, int | None] = {}
+    if any(w.scope_type is ScopeType.REGION for w in windows):
+        site_region = {r.id: regions.resolve(r.region_id) for r in conn.execute(select(SITE.id, SITE.region_id))}
+    tree = regions.tree
     longest = max(periods.values())
     stmt = (select(SI.device_id, SI.state, SI.cause, SI.root_cause_device_id, SI.start, SI.end, DEV.site_id,
                    group.label("g"))
@@ -139,11 +143,11 @@ def _window_corrections(conn: Connection, now: datetime, group: Any, where: Any,
     if not any(w.scope_type is ScopeType.ALL for w in windows):
         sites = {w.scope_id for w in windows if w.scope_type is ScopeType.SITE}
         devices = {w.scope_id for w in windows if w.scope_type is ScopeType.DEVICE}
-        regions: set[int] = set()
+        scoped: set[int] = set()
         for w in windows:
             if w.scope_type is ScopeType.REGION and w.scope_id is not None:
-                regions |= {w.scope_id, *scope.region_descendants.get(w.scope_id, ())}
-        region_sites = {s for s, r in site_region.items() if r in regions}
+                scoped |= {w.scope_id, *scope.region_descendants.get(w.scope_id, ())}
+        region_sites = {s for s, r in site_region.items() if r in scoped}
         stmt = stmt.where(or_(DEV.site_id.in_(sites | region_sites), DEV.id.in_(devices)))
     if where is not None:
         stmt = stmt.where(where)
@@ -176,8 +180,7 @@ def availability(
     now: datetime,
     group: Any,
     *,
-    tree: RegionTree,
-    site_region: Mapping[int, int | None],
+    regions: Regions,
     where: Any = None,
     periods: Mapping[str, timedelta] = PERIODS,
 ) -> dict[str, dict[Any, float | None]]:
@@ -187,7 +190,7 @@ def availability(
     longest = max(periods.values())
     windows = [w for _row, w in load_windows(conn) if window_intervals(w, now - longest, now)]
     if windows:
-        _window_corrections(conn, now, group, where, periods, windows, tree, site_region, totals)
+        _window_corrections(conn, now, group, where, periods, windows, regions, totals)
     out: dict[str, dict[Any, float | None]] = {}
     for name, per_group in totals.items():
         out[name] = {}

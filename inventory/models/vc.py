@@ -22,4 +22,4 @@ class VideoconferenceEndpoint(PrimaryModel, table=True):
     room: str = Field(default="", max_length=200)
 
     def display(self) -> str:
-        return self.uri or self.e164 or f"#{self.id}"
+        return self.uri or self.e164 or (f"#{self.id}" if self.id is not None else "(new)")

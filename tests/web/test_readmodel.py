@@ -131,7 +131,7 @@ def test_an_unconfirmed_failure_does_not_change_the_site_state(rm: ReadModel, pr
 
 def test_cached_aggregates_are_dropped_when_a_sweep_finishes(engine: Engine, settings: Settings,
                                                              province: Province) -> None:
-    rm = ReadModel(engine, settings, cache_ttl_s=3600)
+    rm = ReadModel(engine, settings, cache_ttl_s=3600, token_check_s=0)
     assert rm.overview().sites.down == 0
     province.cut_district(0)
     assert rm.overview().sites.down == 0  # same sweep: served from the cache

@@ -1,0 +1,115 @@
+"""Coverage against the plan, per level: target, inventoried, not yet inventoried, connected, reachable now,
+availability over 24 hours and 30 days.
+
+"Not yet inventoried" (target − inventoried) is kept apart from "down": a commune with no site in the
+inventory is a gap in the rollout, not an outage. Counts come from :func:`~infra_monitor.readmodel.frame
+.level_counts` and one grouped query over videoconference endpoints, so a level costs the same for ten
+sites or ten thousand.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Row
+
+from infra_monitor.readmodel.frame import DEV, DS, SITE, SiteFilter, connected_sites, level_counts, site_ids
+from infra_monitor.readmodel.regions import Regions
+from infra_monitor.readmodel.schemas import COVERAGE_LEVELS, STATES, CoverageRow, StateCounts
+from infra_monitor.readmodel.uptime import availability, level_group
+from infra_monitor.status.models import DeviceStatusRow
+from infra_monitor.status.states import State
+from inventory.choices import SiteCategoryChoices
+from inventory.models import CoverageTarget, Device, Site, VideoconferenceEndpoint
+
+CT = CoverageTarget.__table__.c  # type: ignore[attr-defined]
+VC = VideoconferenceEndpoint.__table__.c  # type: ignore[attr-defined]
+VC_LEVEL = "vc"
+
+
+@dataclass(frozen=True)
+class Target:
+    target: int
+    plan: str
+    expired_on: date | None
+
+
+def load_targets(conn: Connection, as_of: date) -> dict[str, Target]:
+    """Per category, the target valid on ``as_of``; failing that, the last one that started before it
+    (flagged with the date it expired) so the page can say the plan is no longer in force."""
+    out: dict[str, Target] = {}
+    rows = conn.execute(select(CT.plan, CT.category, CT.target, CT.valid_from, CT.valid_to)).all()
+    for r in sorted(rows, key=lambda r: (r.valid_from or date.min, r.plan)):
+        if r.valid_from is not None and r.valid_from > as_of:
+            continue
+        valid = r.valid_to is None or as_of < r.valid_to
+        current = out.get(r.category)
+        if valid or current is None or current.expired_on is not None:
+            out[r.category] = Target(r.target, r.plan, None if valid else r.valid_to)
+    return out
+
+
+def vc_counts(conn: Connection, flt: SiteFilter, regions: Regions) -> list[Row[Any]]:
+    """Videoconference endpoints at the sites of ``flt`` (any level) per (codec state, site connected)."""
+    sub = (select(func.coalesce(DS.hard_state, State.UNKNOWN.value).label("state"),
+                  SITE.id.in_(connected_sites()).label("connected"))
+           .select_from(VideoconferenceEndpoint.__table__  # type: ignore[attr-defined]
+                        .join(Device, DEV.id == VC.device_id).join(Site, SITE.id == DEV.site_id)
+                        .outerjoin(DeviceStatusRow, DS.device_id == VC.device_id))
+           .where(SITE.id.in_(site_ids(replace(flt, level=None), regions))).subquery())
+    return list(conn.execute(select(sub.c.state, sub.c.connected, func.count().label("n"))
+                             .group_by(sub.c.state, sub.c.connected)))
+
+
+def coverage(
+    levels_rows: Iterable[Any],
+    vc_rows: Iterable[Any],
+    targets: Mapping[str, Target],
+    avail: Mapping[str, Mapping[str, float | None]],
+    levels: Collection[str] = COVERAGE_LEVELS,
+) -> list[CoverageRow]:
+    """One row per level (``unit`` added when such sites exist) from :func:`level_counts` and
+    :func:`vc_counts` rows; ``avail`` is ``{period: {level: percent}}``."""
+    counts: dict[str, Counter[str]] = {lvl: Counter() for lvl in levels}
+    for r in levels_rows:
+        if r.category == SiteCategoryChoices.UNIT and "unit" not in counts:
+            counts["unit"] = Counter()
+        c = counts.get(r.category)
+        if c is not None:
+            c["inventoried"] += r.sites
+            c["connected"] += r.sites if r.connected else 0
+            c["reachable"] += r.sites if r.state == State.UP else 0
+            c[f"s_{r.state}"] += r.sites
+    if VC_LEVEL in counts:
+        c = counts[VC_LEVEL]
+        for v in vc_rows:
+            c["inventoried"] += v.n
+            c["connected"] += v.n if v.connected else 0
+            c["reachable"] += v.n if v.state == State.UP else 0
+            c[f"s_{v.state}"] += v.n
+    out = []
+    for lvl, c in counts.items():
+        t = targets.get(lvl)
+        out.append(CoverageRow(
+            level=lvl, target=t.target if t else None, plan=t.plan if t else None,
+            plan_valid_to=t.expired_on if t else None, inventoried=c["inventoried"],
+            not_inventoried=max(t.target - c["inventoried"], 0) if t else None,
+            connected=c["connected"], reachable=c["reachable"],
+            states=StateCounts(**{s: c[f"s_{s}"] for s in STATES}),
+            availability_24h=avail.get("24h", {}).get(lvl), availability_30d=avail.get("30d", {}).get(lvl)))
+    return out
+
+
+def coverage_of(conn: Connection, flt: SiteFilter, regions: Regions, now: datetime, targets: Mapping[str, Target],
+                levels: Collection[str] = COVERAGE_LEVELS, counts: list[Row[Any]] | None = None) -> list[CoverageRow]:
+    """Coverage of the sites of ``flt`` (the whole province, or a district's): counts, VC endpoints and
+    availability, a fixed number of queries."""
+    where = DEV.site_id.in_(site_ids(flt, regions)) if (flt.district or flt.q or flt.slug) else None
+    avail = availability(conn, now, level_group(), regions=regions, where=where)
+    rows = counts if counts is not None else level_counts(conn, flt, regions)
+    return coverage(rows, vc_counts(conn, flt, regions), targets, avail, levels)
