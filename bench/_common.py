@@ -66,6 +66,20 @@ def pg_schema(prefix: str) -> Iterator[str]:
         log.info("event=pg_schema_dropped schema=%s", schema)
 
 
+@contextmanager
+def temp_database(backend: str, sqlite_path: Path, prefix: str) -> Iterator[str]:
+    """URL of an empty database: a SQLite file (deleted afterwards) or a throwaway PostgreSQL schema."""
+    if backend == "postgresql":
+        with pg_schema(prefix) as url:
+            yield url
+        return
+    try:
+        yield f"sqlite:///{sqlite_path}"
+    finally:
+        for path in sqlite_path.parent.glob(f"{sqlite_path.name}*"):
+            path.unlink()
+
+
 def pg_vacuum(engine: Engine, tables: Sequence[str], analyze: bool = False) -> None:
     """VACUUM (what autovacuum would have done by now), outside any transaction."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Row
 
-from infra_monitor.readmodel.frame import DEV, DS, SITE, SiteFilter, connected_sites, level_counts, site_ids
+from infra_monitor.readmodel.frame import DEV, DS, SITE, SiteFilter, is_connected, level_counts, site_ids
 from infra_monitor.readmodel.regions import Regions
 from infra_monitor.readmodel.schemas import COVERAGE_LEVELS, STATES, CoverageRow, StateCounts
 from infra_monitor.readmodel.uptime import availability, level_group
@@ -57,7 +57,7 @@ def load_targets(conn: Connection, as_of: date) -> dict[str, Target]:
 def vc_counts(conn: Connection, flt: SiteFilter, regions: Regions) -> list[Row[Any]]:
     """Videoconference endpoints at the sites of ``flt`` (any level) per (codec state, site connected)."""
     sub = (select(func.coalesce(DS.hard_state, State.UNKNOWN.value).label("state"),
-                  SITE.id.in_(connected_sites()).label("connected"))
+                  is_connected().label("connected"))
            .select_from(VideoconferenceEndpoint.__table__  # type: ignore[attr-defined]
                         .join(Device, DEV.id == VC.device_id).join(Site, SITE.id == DEV.site_id)
                         .outerjoin(DeviceStatusRow, DS.device_id == VC.device_id))

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, false, func, or_, select
+from sqlalchemy import Select, and_, case, exists, false, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
 from infra_monitor.readmodel.regions import Regions
@@ -96,13 +96,19 @@ def site_ids(flt: SiteFilter, regions: Regions) -> Select[Any]:
     return stmt
 
 
-def connected_sites() -> Select[Any]:
-    """Connected sites: the Z side (served end) of an active circuit; a data center, the hub circuits start
-    from, is connected when any active circuit ends there."""
-    return (select(TERM.site_id).join(Circuit, CIRCUIT.id == TERM.circuit_id)
-            .join(Site, SITE.id == TERM.site_id)
-            .where(CIRCUIT.status == CircuitStatusChoices.ACTIVE,
-                   or_(TERM.term_side == TermSideChoices.Z, SITE.category == SiteCategoryChoices.DATACENTER)))
+def _connects(site: Any) -> Any:
+    return and_(CIRCUIT.id == TERM.circuit_id, CIRCUIT.status == CircuitStatusChoices.ACTIVE,
+                or_(TERM.term_side == TermSideChoices.Z, site.category == SiteCategoryChoices.DATACENTER))
+
+
+def is_connected(one_site: bool = False) -> Any:
+    """Condition on ``site``: the site is the Z side (served end) of an active circuit; a data center, the
+    hub circuits start from, is connected when any active circuit ends there. A correlated ``EXISTS`` for
+    one site; for many, membership in the set of connected sites (computed once by the database)."""
+    if one_site:
+        return exists().where(TERM.site_id == SITE.id, _connects(SITE))
+    other = Site.__table__.alias("cs")  # type: ignore[attr-defined]
+    return SITE.id.in_(select(TERM.site_id).join(other, other.c.id == TERM.site_id).where(_connects(other.c)))
 
 
 def site_select(flt: SiteFilter, regions: Regions) -> Select[Any]:
@@ -123,7 +129,7 @@ def site_select(flt: SiteFilter, regions: Regions) -> Select[Any]:
                    SITE.longitude, *(c.label(n) for n, c in counts.items()),
                    site_state_sql(counts).label("state"),
                    case((is_failing, tally.c.first_fail), else_=tally.c.last_change).label("since"),
-                   SITE.id.in_(connected_sites()).label("connected"))
+                   is_connected(one_site=flt.slug is not None).label("connected"))
             .select_from(Site.__table__.outerjoin(tally, tally.c.site_id == SITE.id))  # type: ignore[attr-defined]
             .where(SITE.id.in_(ids)))
 

@@ -104,6 +104,7 @@ class ReadModel:
         self._clock = clock or (lambda: datetime.now(UTC))
         self.token_check_s = token_check_s
         self._last_token: tuple[float, Any] = (float("-inf"), None)
+        self._last_regions_token: tuple[float, Any] = (float("-inf"), None)
 
     def now(self) -> datetime:
         return self._clock()
@@ -133,10 +134,15 @@ class ReadModel:
         if self.cache.ttl_s <= 0:
             with self.engine.connect() as conn:
                 return load_regions(conn, self.as_of())
-        with self.engine.connect() as conn:
-            token = tuple(conn.execute(select(
-                *(select(agg).scalar_subquery() for agg in (func.count(REGION.id), func.max(REGION.last_updated),
-                                                             func.count(LINK.id), func.max(LINK.last_updated))))).one())
+        now = time.monotonic()
+        checked_at, token = self._last_regions_token
+        if now - checked_at >= self.token_check_s:
+            with self.engine.connect() as conn:
+                token = tuple(conn.execute(select(*(
+                    select(agg).scalar_subquery() for agg in (func.count(REGION.id), func.max(REGION.last_updated),
+                                                               func.count(LINK.id), func.max(LINK.last_updated))
+                ))).one())
+            self._last_regions_token = (now, token)
 
         def compute() -> Regions:
             with self.engine.connect() as conn:
@@ -214,8 +220,11 @@ class ReadModel:
             return ov.problems(conn, limit, ids)
 
     def freshness(self) -> ov.Freshness:
-        with self.engine.connect() as conn:
-            return ov.freshness(conn, self.settings, self.now())
+        """Last sweeps and the stale verdict (cached like the aggregates; ages lag by at most the TTL)."""
+        def compute() -> ov.Freshness:
+            with self.engine.connect() as conn:
+                return ov.freshness(conn, self.settings, self.now())
+        return self._cached(("freshness",), compute)
 
     def devices(self, site_ids: set[int] | None = None) -> list[si.DeviceState]:
         with self.engine.connect() as conn:

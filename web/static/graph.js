@@ -78,7 +78,8 @@
     var fmt = numberFmt(lang);
     box.innerHTML = "";
     var lines = data.lines.filter(function (l) { return l.points.some(function (p) { return p[1] !== null; }); });
-    if (!lines.length) {
+    var measured = lines.filter(function (l) { return l.key !== "commit_bps"; });
+    if (!measured.length) {  // a committed rate alone is no measurement
       var empty = document.createElement("p");
       empty.className = "muted graph-empty";
       empty.textContent = box.getAttribute("data-empty") || "—";
