@@ -10,8 +10,10 @@ CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG),)
 # loss), iproute2 (lab namespaces), Debian's Chromium + driver (browser tests), Liberation fonts (PDF/screens).
 DEB_TEST_PACKAGES := snmpd snmp fping nftables iproute2 chromium chromium-driver fonts-liberation
 DEB_TEST_COMMANDS := snmpd snmpget fping nft ip chromium chromedriver
+# Benchmarks also use rrdtool (the storage peer) and the sqlite3 shell (the import peer).
+DEB_BENCH_PACKAGES := rrdtool sqlite3
 
-.PHONY: run test bench lint venv install install-test deb-test-packages clean
+.PHONY: run test bench lint venv install install-test deb-test-packages deb-bench-packages clean
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"' 
@@ -52,8 +54,14 @@ deb-test-packages:
 test: install-test deb-test-packages
 	$(PY) -m pytest
 
-## make bench: benchmarks against peers (fping, net-snmp) in the lab; prints figures and ratios
-bench: install-test deb-test-packages
+deb-bench-packages:
+	@missing=""; for c in rrdtool sqlite3; do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_BENCH_PACKAGES) >/dev/null; \
+	  else echo "run: sudo apt-get install -y $(DEB_BENCH_PACKAGES)"; exit 1; fi; fi
+
+## make bench: benchmarks against peers (fping, net-snmp, rrdtool, sqlite3) in the lab; figures and ratios
+bench: install-test deb-test-packages deb-bench-packages
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 ## make lint: ruff on everything, mypy on the core
