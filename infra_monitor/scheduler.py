@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from probes.registry import PROBERS
-from probes.sweep import run_sweep
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -28,6 +26,8 @@ from infra_monitor.config import ProbeKindConfig, Settings
 from infra_monitor.pipeline import SweepSummary, process_sweep
 from infra_monitor.targets import TargetIndex, load_targets
 from probes.base import ProbeContext, ProbeSettings
+from probes.registry import PROBERS
+from probes.sweep import run_sweep
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class Poller:
         self.stats = PollerStats()
         self._ctx: ProbeContext | None = None
         self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[None]] = set()
 
     def _kind_cfg(self, kind: str) -> ProbeKindConfig:
         return getattr(self.settings.probes, kind)
@@ -105,6 +106,14 @@ class Poller:
     async def __aexit__(self, *exc: object) -> None:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        # Sweeps still in flight are cancelled and awaited: a stop never leaves orphaned tasks behind.
+        # (A results transaction already handed to its thread still commits or rolls back as a whole.)
+        running = [t for t in self._running if not t.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+            log.info("event=sweeps_cancelled reason=shutdown count=%d", len(running))
         if self._ctx is not None:
             await self._ctx.__aexit__(None, None, None)
             self._ctx = None
@@ -119,10 +128,18 @@ class Poller:
             log.error("event=sweep_failed kind=%s error=%r", kind, event.exception)
 
     async def _guarded_sweep(self, kind: str) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
             await self.sweep(kind)
+        except asyncio.CancelledError:
+            log.info("event=sweep_cancelled kind=%s reason=shutdown", kind)
         except Exception:
             log.exception("event=sweep_failed kind=%s", kind)
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     async def _housekeeping(self) -> None:
         from infra_monitor.pipeline import housekeeping

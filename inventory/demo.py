@@ -229,7 +229,8 @@ def _catalogue(b: _Builder) -> None:
     # conference centre), the 10 district-level units and the 230 communes of the 2019 plan.
     doc["coverage_targets"].append(
         {"plan": PLAN, "category": "vc", "target": 4 + 10 + 230, "valid_from": PLAN_FROM.isoformat(),
-         "valid_to": PLAN_TO.isoformat(), "description": PLAN_NOTE + " Điểm cầu: 4 cấp tỉnh + 10 cấp huyện + 230 cấp xã."})
+         "valid_to": PLAN_TO.isoformat(),
+         "description": PLAN_NOTE + " Điểm cầu: 4 cấp tỉnh + 10 cấp huyện + 230 cấp xã."})
 
 
 def _regions(b: _Builder, regions: Doc) -> None:

@@ -6,9 +6,8 @@ from typing import Any, Literal
 
 from alembic import context
 
-from inventory.models.base import UTCDateTimeType
-
 from infra_monitor.db import import_all_models, make_engine
+from inventory.models.base import UTCDateTimeType
 
 target_metadata = import_all_models().metadata
 config = context.config

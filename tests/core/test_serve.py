@@ -53,7 +53,7 @@ def test_serve_answers_200_then_stops_cleanly_on_signal(tmp_path: Path, sig: sig
                 time.sleep(0.2)
         assert status == 200, f"no HTTP 200 (got {status}); stderr: {proc.stderr.read() if proc.poll() else ''}"
         proc.send_signal(sig)
-        out, err = proc.communicate(timeout=20)
+        _out, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -61,3 +61,4 @@ def test_serve_answers_200_then_stops_cleanly_on_signal(tmp_path: Path, sig: sig
     assert proc.returncode == 0, err
     assert "event=serve_stopped" in err
     assert "Traceback" not in err
+    assert "level=error" not in err

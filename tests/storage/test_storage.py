@@ -92,7 +92,7 @@ def test_rollups_keep_exactly_what_the_raw_results_give(migrated_engine: Engine)
         latest = {r.device_id: r for r in s.execute(select(LatestResult)).scalars()}
         assert set(latest) == set(device_ids)
         for d in device_ids:
-            last = [r for r in sweeps[-1] if r.device_id == d][0]
+            last = next(r for r in sweeps[-1] if r.device_id == d)
             assert latest[d].ts == last.ts and latest[d].success == last.success
 
 
