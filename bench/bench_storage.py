@@ -249,18 +249,40 @@ def load_year(engine: Engine, devices: int) -> float:
     else:
         pg_vacuum(engine, ["rollup"], analyze=True)
     elapsed = time.perf_counter() - started
+    derive_daily(engine)
     with engine.connect() as conn:  # the rows must read back as the app's own UTC datetimes
-        first = conn.execute(select(func.min(Rollup.__table__.c.bucket))).scalar_one()  # type: ignore[attr-defined]
+        rc = Rollup.__table__.c  # type: ignore[attr-defined]
+        first = conn.execute(select(func.min(rc.bucket)).where(rc.resolution == 3600)).scalar_one()
     if first != YEAR_START:
         raise RuntimeError(f"bulk-loaded buckets read back as {first!r}, expected {YEAR_START!r}")
     return elapsed
 
 
-def availability(engine: Engine) -> dict[int, float]:
-    """Per-device availability over the year from the 1-hour rollups (one grouped query)."""
+DAY_OFFSET_S = 7 * 3600  # daily buckets start at local midnight, GMT+7 (as the writer makes them)
+
+
+def derive_daily(engine: Engine) -> None:
+    """Daily rollups as the writer keeps them (sums of the day's hours, local midnight), from the hourly rows."""
+    cols = ("resolution, device_id, kind, bucket, count, successes, rtt_min_ms, rtt_max_ms, rtt_sum_ms, rtt_n, "
+            "loss_sum_pct, loss_n")
+    aggs = ("sum(count), sum(successes), min(rtt_min_ms), max(rtt_max_ms), sum(rtt_sum_ms), sum(rtt_n), "
+            "sum(loss_sum_pct), sum(loss_n)")
+    if engine.dialect.name == "sqlite":
+        day = (f"strftime('%Y-%m-%d %H:%M:%S.000000', ((CAST(strftime('%s', bucket) AS INTEGER) + {DAY_OFFSET_S})"
+               f" / 86400) * 86400 - {DAY_OFFSET_S}, 'unixepoch')")
+    else:
+        day = f"to_timestamp(((extract(epoch from bucket)::bigint + {DAY_OFFSET_S}) / 86400) * 86400 - {DAY_OFFSET_S})"
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO rollup ({cols}) SELECT 86400, device_id, kind, {day}, {aggs} FROM rollup "
+                          f"WHERE resolution = 3600 GROUP BY device_id, kind, {day}"))
+
+
+def availability(engine: Engine, resolution: int = 3600) -> dict[int, float]:
+    """Per-device availability over the year from the 1-hour (or daily) rollups (one grouped query)."""
     r = Rollup.__table__.c  # type: ignore[attr-defined]
+    lo = YEAR_START if resolution < 86400 else YEAR_START - timedelta(days=1)  # local days start at 17:00 UTC
     stmt = (select(r.device_id, func.sum(r.successes), func.sum(r.count))
-            .where(r.resolution == 3600, r.kind == "icmp", r.bucket >= YEAR_START, r.bucket < YEAR_END)
+            .where(r.resolution == resolution, r.kind == "icmp", r.bucket >= lo, r.bucket < YEAR_END)
             .group_by(r.device_id))
     with engine.connect() as conn:
         return {d: ok / n for d, ok, n in conn.execute(stmt)}
@@ -285,6 +307,7 @@ def hourly_series(engine: Engine) -> tuple[int, int]:
 class YearFigures:
     load_s: float
     avail_s: float
+    avail_daily_s: float
     series_s: float
     rows: int
     successes: int
@@ -298,8 +321,11 @@ def measure_year(url: str, devices: int, repeat: int) -> YearFigures:
         load_s = load_year(engine, devices)
         log.info("event=year_loaded backend=%s rows=%d seconds=%.1f", engine.dialect.name, devices * HOURS, load_s)
         avail_s, avail = best_of(repeat, lambda: availability(engine), enough_s=LONG_RUN_S)
+        daily_s, daily = best_of(repeat, lambda: availability(engine, 86400), enough_s=LONG_RUN_S)
+        if any(abs(daily[d] - avail[d]) > 1e-12 for d in avail):
+            raise RuntimeError("daily and hourly rollups disagree on availability")
         series_s, (rows, ok) = best_of(repeat, lambda: hourly_series(engine), enough_s=LONG_RUN_S)
-        return YearFigures(load_s, avail_s, series_s, rows, ok, sum(avail.values()) / len(avail))
+        return YearFigures(load_s, avail_s, daily_s, series_s, rows, ok, sum(avail.values()) / len(avail))
     finally:
         engine.dispose()
 
@@ -380,12 +406,15 @@ def report_year(year: dict[str, YearFigures], rrd: tuple[float, float, int, floa
     print_table(f"2. One year of hourly availability, {devices:,} targets ({devices * HOURS:,} hourly rows), "
                 f"wall time, best of {repeat} (a run over {LONG_RUN_S:g} s: one run)", headers, [
         row("bulk load (setup, not a figure)", [y.load_s for y in year.values()], fill_s, ratios=False),
-        row("availability per device over the year", [y.avail_s for y in year.values()], fetch_s),
+        row("availability per device over the year (1-h rollups)", [y.avail_s for y in year.values()], fetch_s),
+        row("availability per device over the year (daily rollups)", [y.avail_daily_s for y in year.values()],
+            fetch_s),
         row("hourly series of every device into Python", [y.series_s for y in year.values()], fetch_s),
     ])
-    sqlite_ok = year["sqlite"].avail_s < 1.0
+    sqlite_ok = year["sqlite"].avail_daily_s < 1.0
     print(f"   target: availability of {devices:,} targets over a year in under 1 s on SQLite: "
-          f"{'met' if sqlite_ok else 'MISSED'} ({year['sqlite'].avail_s:.3f} s)")
+          f"{'met' if sqlite_ok else 'MISSED'} ({year['sqlite'].avail_daily_s:.3f} s from the daily rollups, "
+          f"{year['sqlite'].avail_s:.3f} s from the hourly ones)")
     print("   ratio = ours ÷ rrdtool (below 1×: ours is faster). rrdtool has no grouped query: both its rows are "
           "one `fetch` per file through one `rrdtool -` pipe, values parsed and averaged in Python.")
     checks = {b: (y.rows, y.successes) for b, y in year.items()}

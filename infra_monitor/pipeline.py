@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,6 +54,12 @@ class SweepSummary:
     transitions: int = 0
     duration_s: float = 0.0
     overran: bool = False
+
+
+def day_offset_s(timezone: str, at: datetime) -> int:
+    """The configured time zone's offset from UTC at ``at``: daily rollups start at local midnight."""
+    offset = at.astimezone(ZoneInfo(timezone)).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
 
 
 def _result_record(r: ProbeResult, device_id: int) -> ResultRecord:
@@ -156,10 +163,11 @@ def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: Ta
                            failed=sum(not r.success for r in results))
     with Session(engine) as session:
         conn = session.connection()
-        write_results(conn, records, settings.poller.group)
+        day_offset = day_offset_s(settings.general.timezone, now)
+        write_results(conn, records, settings.poller.group, day_offset)
         if kind == "snmp":
             samples, counters = _interface_records(conn, results, idx)
-            write_interface_samples(conn, samples)
+            write_interface_samples(conn, samples, day_offset)
             write_counter_states(conn, counters)
         _upsert_heartbeat(conn, settings.poller.group, kind, started, now, len(results), overran)
         device_ids = {r.device_id for r in records}

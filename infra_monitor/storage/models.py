@@ -84,7 +84,7 @@ class CounterState(SQLModel, table=True):
 
 
 class Rollup(SQLModel, table=True):
-    """Probe results per device and kind in a 5-minute (300) or 1-hour (3600) bucket."""
+    """Probe results per device and kind in a 5-minute (300), 1-hour (3600) or 1-day (86400) bucket."""
 
     __tablename__ = "rollup"
     # Clustered by (resolution, device, kind, bucket) on SQLite: a year of one device is one range read.
@@ -105,7 +105,7 @@ class Rollup(SQLModel, table=True):
 
 
 class InterfaceRollup(SQLModel, table=True):
-    """Interface bit rates in a 5-minute or 1-hour bucket: average (sum/n) and maximum."""
+    """Interface bit rates in a 5-minute, 1-hour or 1-day bucket: average (sum/n) and maximum."""
 
     __tablename__ = "interface_rollup"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -122,4 +122,6 @@ class InterfaceRollup(SQLModel, table=True):
     errors: int = 0
 
 
-RESOLUTIONS = (300, 3600)
+# 5 minutes (graphs over a day), 1 hour (a week to a year), 1 day (a year at a glance, yearly availability):
+# daily buckets start at local midnight (see ``writer.bucket_start``).
+RESOLUTIONS = (300, 3600, 86400)

@@ -65,7 +65,7 @@ def apply_retention(engine: Engine, cfg: RetentionConfig, now: datetime) -> Rete
     raw_cut = now - timedelta(days=cfg.raw_days)
     rep.deleted["probe_result"] = _purge_by_id(engine, ProbeResultRow, raw_cut, cfg.delete_batch)
     rep.deleted["interface_sample"] = _purge_by_id(engine, InterfaceSampleRow, raw_cut, cfg.delete_batch)
-    for resolution, days in ((300, cfg.rollup_5m_days), (3600, cfg.rollup_1h_days)):
+    for resolution, days in ((300, cfg.rollup_5m_days), (3600, cfg.rollup_1h_days), (86400, cfg.rollup_1h_days)):
         cut = now - timedelta(days=days)
         rep.deleted[f"rollup_{resolution}"] = _purge_rollups(engine, Rollup, "device_id", resolution, cut,
                                                              cfg.delete_batch)

@@ -66,10 +66,15 @@ class CounterRecord:
     counter_bits: int = 64
 
 
-def bucket_start(ts: datetime, resolution: int) -> datetime:
-    """Start of the ``resolution``-second bucket holding ``ts`` (aligned to the Unix epoch, in UTC)."""
+def bucket_start(ts: datetime, resolution: int, day_offset_s: int = 0) -> datetime:
+    """Start of the ``resolution``-second bucket holding ``ts``, in UTC.
+
+    Buckets shorter than a day are aligned to the Unix epoch; daily (and longer) buckets to local
+    midnight, ``day_offset_s`` being the local time zone's offset from UTC (+25200 for GMT+7).
+    """
     epoch = int(ts.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % resolution, tz=UTC)
+    shift = day_offset_s if resolution >= 86400 else 0
+    return datetime.fromtimestamp(epoch - (epoch + shift) % resolution, tz=UTC)
 
 
 def _insert(conn: Connection, table: Any) -> Any:
@@ -92,7 +97,8 @@ def _trim(err: str | None) -> str | None:
     return err[:200] if err else err
 
 
-def write_results(conn: Connection, records: Sequence[ResultRecord], poller_group: str = "default") -> None:
+def write_results(conn: Connection, records: Sequence[ResultRecord], poller_group: str = "default",
+                  day_offset_s: int = 0) -> None:
     """Raw rows, latest_result upserts and rollups for one sweep's results."""
     if not records:
         return
@@ -119,13 +125,13 @@ def write_results(conn: Connection, records: Sequence[ResultRecord], poller_grou
         for r in latest.values()
     ])
     for resolution in RESOLUTIONS:
-        _upsert_rollups(conn, resolution, _aggregate_results(records, resolution))
+        _upsert_rollups(conn, resolution, _aggregate_results(records, resolution, day_offset_s))
 
 
-def _aggregate_results(records: Iterable[ResultRecord], resolution: int) -> list[dict[str, Any]]:
+def _aggregate_results(records: Iterable[ResultRecord], resolution: int, day_offset_s: int) -> list[dict[str, Any]]:
     acc: dict[tuple[int, str, datetime], dict[str, Any]] = {}
     for r in records:
-        key = (r.device_id, r.kind, bucket_start(r.ts, resolution))
+        key = (r.device_id, r.kind, bucket_start(r.ts, resolution, day_offset_s))
         a = acc.get(key)
         if a is None:
             a = acc[key] = {"resolution": resolution, "device_id": r.device_id, "kind": r.kind, "bucket": key[2],
@@ -168,7 +174,7 @@ def _upsert_rollups(conn: Connection, resolution: int, rows: list[dict[str, Any]
     conn.execute(stmt, rows)
 
 
-def write_interface_samples(conn: Connection, records: Sequence[InterfaceRecord]) -> None:
+def write_interface_samples(conn: Connection, records: Sequence[InterfaceRecord], day_offset_s: int = 0) -> None:
     """Raw interface samples and their rollups."""
     if not records:
         return
@@ -184,7 +190,7 @@ def write_interface_samples(conn: Connection, records: Sequence[InterfaceRecord]
         for r in records:
             if r.in_bps is None and r.out_bps is None:
                 continue
-            key = (r.interface_id, bucket_start(r.ts, resolution))
+            key = (r.interface_id, bucket_start(r.ts, resolution, day_offset_s))
             a = acc.get(key)
             if a is None:
                 a = acc[key] = {"resolution": resolution, "interface_id": r.interface_id, "bucket": key[1], "n": 0,

@@ -77,7 +77,7 @@ def test_rollups_keep_exactly_what_the_raw_results_give(migrated_engine: Engine)
     flat = [r for b in sweeps for r in b]
     with Session(migrated_engine) as s:
         assert s.scalar(select(func.count()).select_from(ProbeResultRow)) == len(flat)
-        for resolution in (300, 3600):
+        for resolution in (300, 3600, 86400):
             expected = _raw_aggregate(flat, resolution)
             rows = s.execute(select(Rollup).where(Rollup.resolution == resolution)).scalars().all()
             assert len(rows) == len(expected)
@@ -139,3 +139,16 @@ def test_naive_datetimes_are_refused(migrated_engine: Engine) -> None:
     with pytest.raises(StatementError, match="timezone-aware"), migrated_engine.begin() as conn:
         write_results(conn, [ResultRecord(ts=datetime(2026, 1, 1), device_id=device_ids[0], kind="icmp",
                                           success=True)])
+
+
+def test_daily_buckets_start_at_local_midnight() -> None:
+    from infra_monitor.storage.writer import bucket_start
+
+    # 23:30 local (GMT+7) on 1/11 is 16:30 UTC: its day began at 17:00 UTC on 31/10
+    ts = datetime(2026, 11, 1, 16, 30, tzinfo=UTC)
+    assert bucket_start(ts, 86400, 7 * 3600) == datetime(2026, 10, 31, 17, 0, tzinfo=UTC)
+    # 00:30 local on 2/11 (17:30 UTC on 1/11) is in the next local day
+    assert bucket_start(ts + timedelta(hours=1), 86400, 7 * 3600) == datetime(2026, 11, 1, 17, 0, tzinfo=UTC)
+    # hours and 5-minute buckets stay on the epoch grid
+    assert bucket_start(ts, 3600, 7 * 3600) == datetime(2026, 11, 1, 16, 0, tzinfo=UTC)
+    assert bucket_start(ts.replace(minute=34), 300, 7 * 3600) == datetime(2026, 11, 1, 16, 30, tzinfo=UTC)

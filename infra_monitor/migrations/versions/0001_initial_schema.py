@@ -2,14 +2,13 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 03:39:34.720641
+Create Date: 2026-11-27 04:56:02.349802
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -455,7 +454,8 @@ def upgrade() -> None:
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('sys_uptime_s', sa.Float(), nullable=True),
     sa.ForeignKeyConstraint(['device_id'], ['device.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('device_id', 'kind')
+    sa.PrimaryKeyConstraint('device_id', 'kind'),
+    sqlite_with_rowid=False
     )
     op.create_table('probe_result',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -490,7 +490,8 @@ def upgrade() -> None:
     sa.Column('loss_sum_pct', sa.Float(), nullable=False),
     sa.Column('loss_n', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['device_id'], ['device.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('resolution', 'device_id', 'kind', 'bucket')
+    sa.PrimaryKeyConstraint('resolution', 'device_id', 'kind', 'bucket'),
+    sqlite_with_rowid=False
     )
     op.create_table('state_interval',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -575,7 +576,8 @@ def upgrade() -> None:
     sa.Column('util_max_pct', sa.Float(), nullable=True),
     sa.Column('errors', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['interface_id'], ['interface.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('resolution', 'interface_id', 'bucket')
+    sa.PrimaryKeyConstraint('resolution', 'interface_id', 'bucket'),
+    sqlite_with_rowid=False
     )
     op.create_table('interface_sample',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
