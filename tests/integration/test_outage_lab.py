@@ -23,7 +23,13 @@ from infra_monitor.config import Settings, load_settings
 from infra_monitor.db import make_engine, upgrade
 from infra_monitor.scheduler import Poller
 from infra_monitor.status.config import StatusConfig
-from infra_monitor.status.models import DeviceStatusRow, EventRow, MaintenanceWindowRow, StateIntervalRow
+from infra_monitor.status.models import (
+    DeviceStatusRow,
+    EventRow,
+    MaintenanceWindowRow,
+    NotificationRow,
+    StateIntervalRow,
+)
 from infra_monitor.status.notify.worker import NotifierThread
 from infra_monitor.status.store import apply_sweep
 from inventory.importer import import_document
@@ -194,9 +200,16 @@ def test_flapping_commune_is_marked_and_stops_notifying(outage_env: Any) -> None
         dev_id = s.execute(select(Device.id).where(Device.name == "rt-xa-1")).scalar_one()
         status = s.get(DeviceStatusRow, dev_id)
         flap_events = s.execute(
-            select(EventRow).where(EventRow.device_id == dev_id, EventRow.kind == "flap_start")).all()
+            select(EventRow).where(EventRow.device_id == dev_id, EventRow.kind == "flap_start")).scalars().all()
+        payloads = [n.payload for n in s.execute(select(NotificationRow)).scalars()]
     assert status is not None and status.flapping
     assert len(flap_events) == 1
+    # one notification says it started flapping; after that its state changes notify nobody
+    flap_notes = [p for p in payloads if p["kind"] == "flap_start"]
+    assert len(flap_notes) == 1 and "rt-xa-1" in str(flap_notes[0]["device"])
+    changes = [datetime.fromisoformat(p["time"]) for p in payloads
+               if p["kind"] == "state_change" and "rt-xa-1" in str(p["affected"])]
+    assert all(t <= flap_events[0].time for t in changes), (changes, flap_events[0].time)
 
 
 def test_maintenance_window_suppresses_notifications_and_counts_against_nobody(outage_env: Any) -> None:
