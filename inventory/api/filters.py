@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, get_args
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import Boolean, ColumnElement, String, and_, bindparam, false, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnClause
 
 from inventory.api.resources import REGISTRY, FilterFn, RequestContext, Resource
@@ -108,6 +109,29 @@ def _scalar_filter(col: Any, pt: type, lookup: str, raws: list[str]) -> ColumnEl
     return and_(*(ops[lookup](v) for v in values))
 
 
+class JsonListContains(ColumnElement[bool]):
+    """``value`` is an element of the JSON list in ``col`` (the ``tags`` of an object); rendered per dialect."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, col: Any, value: str) -> None:
+        self.col = col
+        self.value = bindparam(None, value, unique=True, type_=String())
+
+
+@compiles(JsonListContains, "sqlite")
+def _json_list_contains_sqlite(el: JsonListContains, compiler: Any, **kw: Any) -> str:
+    return (f"EXISTS (SELECT 1 FROM json_each({compiler.process(el.col, **kw)}) "
+            f"WHERE json_each.value = {compiler.process(el.value, **kw)})")
+
+
+@compiles(JsonListContains, "postgresql")
+def _json_list_contains_pg(el: JsonListContains, compiler: Any, **kw: Any) -> str:
+    return (f"(CAST({compiler.process(el.col, **kw)} AS JSONB) @> "
+            f"jsonb_build_array(CAST({compiler.process(el.value, **kw)} AS TEXT)))")
+
+
 class FilterSet:
     """The filters one resource accepts, built once from its table."""
 
@@ -124,6 +148,7 @@ class FilterSet:
             if pt is not None:
                 self.scalars[name] = (getattr(res.model, name), pt)
         self.searchable = "search_text" in table.columns
+        self.taggable = "tags" in table.columns
 
     def names(self) -> list[str]:
         """Every accepted filter parameter (for error messages and the OpenAPI description)."""
@@ -134,6 +159,8 @@ class FilterSet:
                 out.append(rel.name)
         if self.searchable:
             out.append("q")
+        if self.taggable:
+            out.append("tag")
         return out + list(self.extra)
 
     def conditions(self, params: list[tuple[str, str]], ctx: RequestContext) -> list[ColumnElement[bool]]:
@@ -166,6 +193,11 @@ class FilterSet:
 
             model: Any = self.res.model
             return and_(*(q_filter(model, r) for r in raws if r.strip()))
+        if key in ("tag", "tag__n") and self.taggable:
+            # NetBox semantics: ?tag=a&tag=b means tagged a AND b; tag__n excludes each
+            col = self.res.model.__table__.c.tags  # type: ignore[attr-defined]
+            conds = [JsonListContains(col, r) for r in raws if r]
+            return and_(*conds) if key == "tag" else and_(*(~c for c in conds))
         base, _, lookup = key.partition("__")
         if lookup and lookup not in LOOKUPS:
             return None
