@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from inventory.demo import build_demo_document, load_departments, load_regions
+from tests.requirements import missing
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMAT_DOC = ROOT / "docs" / "inventory-format.md"
@@ -251,7 +252,7 @@ def test_regions_file_matches_a_fresh_derivation(tmp_path: Path) -> None:
     try:
         distribution("vietnamadminunits")
     except PackageNotFoundError:
-        pytest.skip("vietnamadminunits (a development-time source) is not installed")
+        missing("vietnamadminunits (the development-time source, in the [test] extra) is not installed")
     out = tmp_path / "regions.json"
     stored = load_regions()
     subprocess.run([sys.executable, str(ROOT / "tools" / "derive_demo_regions.py"), "--out", str(out),

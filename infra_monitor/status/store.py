@@ -134,7 +134,7 @@ def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: li
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     else:
-        raise NotImplementedError(f"upsert on {dialect}")
+        raise ValueError(f"database {dialect!r} is not supported: use SQLite or PostgreSQL")
     stmt = dialect_insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=keys, set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}

@@ -76,7 +76,8 @@ class _Agent:
         return proc
 
     def start(self) -> None:
-        raise NotImplementedError
+        """Start the agent's processes; each agent kind (snmpd, snmpsim, responder) defines how."""
+        raise TypeError(f"{type(self).__name__} does not define how to start its processes")
 
     def stop(self) -> None:
         """Stop the agent (SIGTERM, then SIGKILL after 3 s)."""
