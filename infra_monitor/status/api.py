@@ -11,7 +11,6 @@ window's ``tz`` for its ``start``/``end``; responses carry UTC.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime, time
 from typing import Any, Literal
@@ -39,7 +38,15 @@ from infra_monitor.status.manage import (
 from infra_monitor.status.models import MaintenanceWindowRow
 from infra_monitor.status.states import EventKind, Severity
 from inventory.api.auth import Writer, require_writer
-from inventory.api.crud import REQUEST_ID_HEADER, WRITE_RESPONSES, Detail, FieldErrors, request_id_of
+from inventory.api.crud import (
+    INVALID_JSON,
+    REQUEST_ID_HEADER,
+    WRITE_RESPONSES,
+    Detail,
+    FieldErrors,
+    json_body,
+    request_id_of,
+)
 from inventory.api.filters import FilterError
 from inventory.api.pagination import MAX_LIMIT, page_body, parse_page
 from web.deps import get_session, get_settings
@@ -50,7 +57,6 @@ router = APIRouter(prefix="/status")
 ScopeName = Literal["device", "site", "region", "all"]
 KindName = Literal["one_off", "weekly", "cron"]
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
-_INVALID_JSON = object()
 _NULLABLE = frozenset({"start", "end", "start_time", "duration_min", "cron"})
 _PLAIN_FIELDS = ("name", "kind", "start", "end", "days", "start_time", "duration_min", "cron", "tz", "comment")
 _LIMIT_DOC = f"page size (default 50, at most {MAX_LIMIT})"
@@ -120,19 +126,8 @@ def _not_found() -> JSONResponse:
     return JSONResponse({"detail": "Not found."}, 404)
 
 
-async def _json_body(request: Request) -> Any:
-    """The parsed JSON body, None when empty, ``_INVALID_JSON`` when it does not parse."""
-    raw = await request.body()
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return _INVALID_JSON
-
-
 def _parse(model: type[WindowIn] | type[WindowPatch], body: Any) -> Any:
-    if body is _INVALID_JSON:
+    if body is INVALID_JSON:
         raise WindowInputError({"non_field_errors": ["The request body is not valid JSON."]})
     if not isinstance(body, dict):
         raise WindowInputError({"non_field_errors": ["Expected a JSON object of field values."]})
@@ -250,7 +245,7 @@ def _saved(session: Session, window_id: int, code: int, request_id: str) -> JSON
              tags=["maintenance"], summary="Plan a maintenance window", openapi_extra=_doc(WindowIn),
              responses=WRITE_RESPONSES)
 def maintenance_create(request: Request, session: Session = Depends(get_session),
-                       writer: Writer = Depends(require_writer), raw: Any = Depends(_json_body)) -> Response:
+                       writer: Writer = Depends(require_writer), raw: Any = Depends(json_body)) -> Response:
     request_id = request_id_of(request)
     try:
         body: WindowIn = _parse(WindowIn, raw)
@@ -272,7 +267,7 @@ def maintenance_create(request: Request, session: Session = Depends(get_session)
               tags=["maintenance"], summary="Change fields of a maintenance window", openapi_extra=_doc(WindowPatch),
               responses=WRITE_RESPONSES)
 def maintenance_update(window_id: int, request: Request, session: Session = Depends(get_session),
-                       writer: Writer = Depends(require_writer), raw: Any = Depends(_json_body)) -> Response:
+                       writer: Writer = Depends(require_writer), raw: Any = Depends(json_body)) -> Response:
     request_id = request_id_of(request)
     row = session.get(MaintenanceWindowRow, window_id)
     if row is None:

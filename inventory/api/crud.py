@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 ROOT_ROUTE = "inventory_api_root"
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,36}$")
-_INVALID_JSON = object()
+INVALID_JSON = object()  # json_body's answer for a body that does not parse
 
 
 class FieldErrors(RootModel[dict[str, list[str]]]):
@@ -83,13 +83,14 @@ def request_id_of(request: Request) -> str:
 
 
 async def json_body(request: Request) -> Any:
+    """The parsed JSON body, None when empty, ``INVALID_JSON`` when it does not parse."""
     raw = await request.body()
     if not raw.strip():
         return None
     try:
         return json.loads(raw)
     except ValueError:
-        return _INVALID_JSON
+        return INVALID_JSON
 
 
 def _json(body: Any, status_code: int = 200, request_id: str | None = None) -> JSONResponse:
@@ -208,7 +209,7 @@ class Endpoints:
         return Response(status_code=204, headers={REQUEST_ID_HEADER: request_id})
 
     def _values(self, session: Session, model: type[BaseModel], body: Any) -> dict[str, Any]:
-        if body is _INVALID_JSON:
+        if body is INVALID_JSON:
             raise WriteError({"non_field_errors": ["The request body is not valid JSON."]})
         return parse_body(session, self.res, model, body)
 
