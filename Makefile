@@ -7,13 +7,17 @@ PIP := $(PY) -m pip
 CONFIG ?=
 CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG),)
 # Debian packages the tests use: real SNMP agents and tools, fping (speed anchor), nftables (lab packet
-# loss), iproute2 (lab namespaces), Debian's Chromium + driver (browser tests), Liberation fonts (PDF/screens).
-DEB_TEST_PACKAGES := snmpd snmp fping nftables iproute2 chromium chromium-driver fonts-liberation
-DEB_TEST_COMMANDS := snmpd snmpget fping nft ip chromium chromedriver
+# loss), iproute2 (lab namespaces), Debian's Chromium + driver (browser tests), Liberation fonts (PDF/screens),
+# Tinos (fonts-croscore: the report pdf's serif with every Vietnamese glyph), poppler-utils (pdftotext,
+# pdffonts: the report pdf tests).
+DEB_TEST_PACKAGES := snmpd snmp fping nftables iproute2 chromium chromium-driver fonts-liberation fonts-croscore poppler-utils
+DEB_TEST_COMMANDS := snmpd snmpget fping nft ip chromium chromedriver pdftotext pdffonts
+# The report pdf needs a serif with Vietnamese glyphs (docs/reports-pdf.md).
+REPORT_FONT := /usr/share/fonts/truetype/croscore/Tinos-Regular.ttf
 # Benchmarks also use rrdtool (the storage peer) and the sqlite3 shell (the import peer).
 DEB_BENCH_PACKAGES := rrdtool sqlite3
 
-.PHONY: run test bench lint venv install install-test deb-test-packages deb-bench-packages clean
+.PHONY: run test bench lint venv install install-test deb-test-packages deb-bench-packages report-fonts clean
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"' 
@@ -38,9 +42,16 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## make run: create .venv, install, create/upgrade the SQLite database with the demo province, serve on :8000
-run: install
+run: install report-fonts
 	$(VENV)/bin/infra-monitor init --demo $(CONFIG_ARG)
 	exec $(VENV)/bin/infra-monitor serve $(CONFIG_ARG)
+
+# the font of the report pdf: installed when root, a warning otherwise (the rest of the program runs without it)
+report-fonts:
+	@if [ ! -f $(REPORT_FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing fonts-croscore (report pdf font)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-croscore >/dev/null; \
+	  else echo "warning: $(REPORT_FONT) is missing: pdf reports need it (or fonts-liberation2); run: sudo apt-get install -y fonts-croscore"; fi; fi
 
 deb-test-packages:
 	@missing=""; for c in $(DEB_TEST_COMMANDS); do \

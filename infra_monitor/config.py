@@ -170,6 +170,29 @@ class NotificationsConfig(_Section):
     backoff_initial_s: float = Field(5.0, gt=0, le=3600)
 
 
+class ReportSchedule(_Section):
+    """A report written on a schedule: monthly (previous month) or quarterly (previous quarter)."""
+
+    kind: Literal["coverage", "availability", "datacenter", "capacity", "videoconference"]
+    every: Literal["month", "quarter"] = "month"
+    formats: list[Literal["json", "csv", "xlsx", "pdf"]] = Field(default_factory=lambda: ["pdf", "xlsx"], min_length=1)
+    language: Literal["vi", "en"] = "vi"
+    email: list[str] = Field(default_factory=list, description="names of [[notifications.email]] channels")
+
+
+class ReportsConfig(_Section):
+    issuer: str = Field("Sở Thông tin và Truyền thông", max_length=200, description="issuing body, top left of a pdf")
+    issuer_parent: str = Field("UBND tỉnh Bắc Giang", max_length=200, description="the body above the issuer")
+    place: str = Field("Bắc Giang", max_length=100, description="place in the date line")
+    recipients: list[str] = Field(default_factory=lambda: ["Như trên;", "Lưu: VT."])
+    threshold_pct: float = Field(99.0, ge=0, le=100)
+    utilisation_threshold_pct: float = Field(80.0, gt=0, le=1000)
+    tier_reference: Literal["tcvn9250-2012", "tia-942", "uptime"] = "tcvn9250-2012"
+    output_dir: str = Field("./reports", min_length=1, description="where scheduled reports are written")
+    run_at_hour: int = Field(6, ge=0, le=23, description="local hour on the 1st of the month for scheduled reports")
+    schedules: list[ReportSchedule] = Field(default_factory=list)
+
+
 class Settings(_Section):
     database: DatabaseConfig = Field(default_factory=lambda: DatabaseConfig())
     general: GeneralConfig = Field(default_factory=lambda: GeneralConfig())
@@ -180,8 +203,19 @@ class Settings(_Section):
     retention: RetentionConfig = Field(default_factory=lambda: RetentionConfig())
     status: StatusConfig = Field(default_factory=lambda: StatusConfig())
     notifications: NotificationsConfig = Field(default_factory=lambda: NotificationsConfig())
+    reports: ReportsConfig = Field(default_factory=lambda: ReportsConfig())
 
     source: str = Field("<defaults>", exclude=True, description="where the settings came from")
+
+    @model_validator(mode="after")
+    def _report_channels(self) -> Settings:
+        known = {c.name for c in self.notifications.email}
+        for i, sch in enumerate(self.reports.schedules):
+            unknown = [n for n in sch.email if n not in known]
+            if unknown:
+                raise ValueError(f"reports.schedules[{i}].email: no [[notifications.email]] channel named "
+                                 f"{', '.join(repr(n) for n in unknown)} (known: {sorted(known) or 'none'})")
+        return self
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,6 +32,7 @@ from probes.sweep import run_sweep
 log = logging.getLogger(__name__)
 
 MAINTENANCE_JOB_INTERVAL_S = 30
+REPORTS_JOB_INTERVAL_S = 3600  # scheduled reports: due ones are produced within the hour (see reports.scheduled)
 
 
 def probe_settings(cfg: ProbeKindConfig) -> ProbeSettings:
@@ -149,6 +150,14 @@ class Poller:
         except Exception:
             log.exception("event=housekeeping_failed")
 
+    async def _scheduled_reports(self) -> None:
+        from infra_monitor.reports.scheduled import run_due
+
+        try:
+            await asyncio.to_thread(run_due, self.engine, self.settings)
+        except Exception:
+            log.exception("event=scheduled_reports_failed")
+
     def start_schedule(self) -> AsyncIOScheduler:
         """Schedule one job per enabled kind; the first sweep starts at once."""
         sched = AsyncIOScheduler(timezone=UTC)
@@ -160,6 +169,9 @@ class Poller:
                           misfire_grace_time=max(1, int(cfg.interval_s)), next_run_time=now)
         sched.add_job(self._housekeeping, "interval", id="housekeeping", seconds=MAINTENANCE_JOB_INTERVAL_S,
                       max_instances=1, coalesce=True, next_run_time=now)
+        if self.settings.reports.schedules:
+            sched.add_job(self._scheduled_reports, "interval", id="reports", seconds=REPORTS_JOB_INTERVAL_S,
+                          max_instances=1, coalesce=True, next_run_time=now + timedelta(seconds=30))
         sched.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         sched.start()
         self._scheduler = sched

@@ -1,6 +1,7 @@
 """The demo province's data files and the demo import document are correct without the importer.
 
-Checks the derived administrative units (counts, codes, parents, NFC names, coordinates), the demo
+Checks the derived administrative units (counts, codes, parents, NFC names, coordinates), the derived
+reorganisation of 1/7/2025 (the 2025 units, a successor for every legacy commune, both re-derived), the demo
 departments, the self-consistency of ``build_demo_document()`` (every reference resolves, addresses are
 unique loopback addresses on the device's own interfaces, circuit ends sit on interfaces of devices at
 that site, targets 22/10/230) and that the complete example in docs/inventory-format.md is consistent too.
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from inventory.demo import build_demo_document, load_departments, load_regions
+from inventory.demo import build_demo_document, load_departments, load_regions, load_reorg_2025
 from tests.requirements import missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +89,9 @@ def document_problems(doc: dict[str, Any]) -> list[str]:
         check(c["region"] in regions, f"region change of unknown region {c['region']}")
         target = c.get("successor") if c["kind"] == "merge" else c.get("parent")
         check(target in regions and target != c["region"], f"region change {c}: bad target")
+    merged = {c["region"]: str(c["date"]) for c in rows["region_changes"] if c["kind"] == "merge"}
+    for r in rows["regions"]:
+        check(r.get("valid_to") in (None, merged.get(r["code"])), f"region {r['code']}: valid_to is not its merge")
     tenants = index("tenants", "slug")
     sites = index("sites", "slug")
     for s in rows["sites"]:
@@ -249,15 +253,49 @@ def test_regions_file_credits_its_mit_source() -> None:
 
 
 def test_regions_file_matches_a_fresh_derivation(tmp_path: Path) -> None:
+    stored = load_regions()
+    assert _rederive("derive_demo_regions.py", stored, tmp_path / "regions.json") == stored
+
+
+def _rederive(tool: str, stored: dict[str, Any], out: Path) -> dict[str, Any]:
     try:
         distribution("vietnamadminunits")
     except PackageNotFoundError:
         missing("vietnamadminunits (the development-time source, in the [test] extra) is not installed")
-    out = tmp_path / "regions.json"
-    stored = load_regions()
-    subprocess.run([sys.executable, str(ROOT / "tools" / "derive_demo_regions.py"), "--out", str(out),
+    subprocess.run([sys.executable, str(ROOT / "tools" / tool), "--out", str(out),
                     "--derived-on", stored["attribution"]["derived_on"]], check=True, capture_output=True)
-    assert json.loads(out.read_text(encoding="utf-8")) == stored
+    fresh: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return fresh
+
+
+# --- the derived reorganisation of 1/7/2025 ---------------------------------------------------------
+
+def test_reorg_units_are_well_formed_nfc_and_slugged_apart_from_the_legacy_units() -> None:
+    reorg, legacy = load_reorg_2025(), load_regions()
+    legacy_slugs = {u["slug"] for u in [legacy["province"], *legacy["districts"], *legacy["communes"]]}
+    units = [reorg["province"], *reorg["communes"]]
+    assert len({u["slug"] for u in units}) == len(units) and not {u["slug"] for u in units} & legacy_slugs
+    lat_min, lat_max, lon_min, lon_max = BAC_GIANG_BOX
+    for unit in units:
+        assert unit["code"].isdigit() and len(unit["code"]) == CODE_LENGTH[unit["level"]], unit
+        assert SLUG.match(unit["slug"]) and unicodedata.is_normalized("NFC", unit["name"]), unit
+        assert unit["name"] == f"{unit['type'].capitalize()} {unit['short_name']}"
+        assert lat_min <= unit["latitude"] <= lat_max and lon_min <= unit["longitude"] <= lon_max, unit
+    assert all(c["parent"] == "24" and c["level"] == "commune" for c in reorg["communes"])
+
+
+def test_reorg_file_credits_its_mit_source_and_attribution_md_describes_it() -> None:
+    attribution = load_reorg_2025()["attribution"]
+    assert attribution["package"] == "vietnamadminunits" and attribution["licence"] == "MIT"
+    assert attribution["tables"] == ["admin_units", "admin_units_legacy"]
+    assert "converter_2025.json" in attribution["mapping"] and date.fromisoformat(attribution["derived_on"])
+    text = (ROOT / "inventory" / "data" / "ATTRIBUTION.md").read_text(encoding="utf-8")
+    assert "bac_giang_reorg_2025.json" in text and "tools/derive_demo_reorg_2025.py" in text
+
+
+def test_reorg_file_matches_a_fresh_derivation(tmp_path: Path) -> None:
+    stored = load_reorg_2025()
+    assert _rederive("derive_demo_reorg_2025.py", stored, tmp_path / "reorg.json") == stored
 
 
 def test_departments_file_lists_22_departments_marked_as_demo() -> None:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from infra_monitor.cli import core_cmds, events_cmds, inventory_cmds, probe_cmds, status_cmds
+from infra_monitor.cli import core_cmds, events_cmds, inventory_cmds, probe_cmds, report_cmds, status_cmds
 
 app = typer.Typer(
     name="infra-monitor",
@@ -23,6 +23,7 @@ probe_cmds.register(app)
 inventory_cmds.register(app)
 status_cmds.register(app)
 events_cmds.register(app)
+report_cmds.register(app)
 
 
 def main() -> None:

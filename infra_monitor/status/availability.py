@@ -80,7 +80,8 @@ class Availability:
         return 100.0 * ((self.up + self.down_parent) / self.counted)
 
 
-def _bucket(state: State, cause: Cause) -> str:
+def bucket(state: State, cause: Cause) -> str:
+    """The availability bucket of a hard state and its cause (see the module docstring)."""
     if state is State.MAINTENANCE or cause is Cause.MAINTENANCE:
         return "maintenance"
     if state is State.UNKNOWN or cause is Cause.NO_DATA:
@@ -158,7 +159,7 @@ def device_availability(
             covered += length
             in_window = _overlap(span, planned)
             acc["maintenance"] += in_window
-            acc[_bucket(iv.state, iv.cause)] += length - in_window
+            acc[bucket(iv.state, iv.cause)] += length - in_window
         acc["no_data"] += period - covered
         result[d] = Availability(**acc)
     return result

@@ -47,9 +47,12 @@ class EmailSender:
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
 
     def send(self, payload: dict[str, Any]) -> None:
+        self.deliver(build_message(payload, self.sender, self.recipients))
+
+    def deliver(self, msg: EmailMessage) -> None:
+        """Send a ready message (a notification, or a report with attachments) through this channel."""
         if self.username and not self.starttls:
             raise DeliveryError("refusing to send SMTP credentials without STARTTLS")
-        msg = build_message(payload, self.sender, self.recipients)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
                 smtp.ehlo()

@@ -1,0 +1,1 @@
+"""Tests of the report renderers (json, csv, xlsx, pdf)."""
