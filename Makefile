@@ -46,12 +46,14 @@ run: install report-fonts
 	$(VENV)/bin/infra-monitor init --demo $(CONFIG_ARG)
 	exec $(VENV)/bin/infra-monitor serve $(CONFIG_ARG)
 
-# the font of the report pdf: installed when root, a warning otherwise (the rest of the program runs without it)
+# what the report pdf needs from Debian: WeasyPrint's pango and a serif with every Vietnamese glyph (Tinos).
+# Installed when root, a warning otherwise (the rest of the program runs without them).
+REPORT_DEB_PACKAGES := fonts-croscore libpango-1.0-0 libpangoft2-1.0-0
 report-fonts:
-	@if [ ! -f $(REPORT_FONT) ]; then \
-	  if [ "$$(id -u)" = 0 ]; then echo "installing fonts-croscore (report pdf font)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-croscore >/dev/null; \
-	  else echo "warning: $(REPORT_FONT) is missing: pdf reports need it (or fonts-liberation2); run: sudo apt-get install -y fonts-croscore"; fi; fi
+	@if [ ! -f $(REPORT_FONT) ] || ! /sbin/ldconfig -p | grep -q libpangoft2-1.0; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing $(REPORT_DEB_PACKAGES) (report pdf)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(REPORT_DEB_PACKAGES) >/dev/null; \
+	  else echo "warning: pdf reports need: sudo apt-get install -y $(REPORT_DEB_PACKAGES)"; fi; fi
 
 deb-test-packages:
 	@missing=""; for c in $(DEB_TEST_COMMANDS); do \
@@ -62,7 +64,7 @@ deb-test-packages:
 	  else echo "missing:$$missing"; echo "run: sudo apt-get install -y $(DEB_TEST_PACKAGES)"; exit 1; fi; fi
 
 ## make test: install the test extra and the Debian packages, then run the whole suite
-test: install-test deb-test-packages
+test: install-test deb-test-packages report-fonts
 	$(PY) -m pytest
 
 deb-bench-packages:
@@ -72,7 +74,7 @@ deb-bench-packages:
 	  else echo "run: sudo apt-get install -y $(DEB_BENCH_PACKAGES)"; exit 1; fi; fi
 
 ## make bench: benchmarks against peers (fping, net-snmp, rrdtool, sqlite3) in the lab; figures and ratios
-bench: install-test deb-test-packages deb-bench-packages
+bench: install-test deb-test-packages deb-bench-packages report-fonts
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 ## make lint: ruff on everything, mypy on the core

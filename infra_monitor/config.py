@@ -170,12 +170,19 @@ class NotificationsConfig(_Section):
     backoff_initial_s: float = Field(5.0, gt=0, le=3600)
 
 
+ReportFormat = Literal["json", "csv", "xlsx", "pdf"]
+
+
+def _default_formats() -> list[ReportFormat]:
+    return ["pdf", "xlsx"]
+
+
 class ReportSchedule(_Section):
     """A report written on a schedule: monthly (previous month) or quarterly (previous quarter)."""
 
     kind: Literal["coverage", "availability", "datacenter", "capacity", "videoconference"]
     every: Literal["month", "quarter"] = "month"
-    formats: list[Literal["json", "csv", "xlsx", "pdf"]] = Field(default_factory=lambda: ["pdf", "xlsx"], min_length=1)
+    formats: list[ReportFormat] = Field(default_factory=_default_formats, min_length=1)
     language: Literal["vi", "en"] = "vi"
     email: list[str] = Field(default_factory=list, description="names of [[notifications.email]] channels")
 

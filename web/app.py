@@ -42,10 +42,14 @@ def _mount_optional(app: FastAPI) -> None:
 
     from infra_monitor.status.api import router as status_router
     from inventory.api import router as inventory_router
+    from web.api_reports import router as reports_router
     from web.pages import install as install_pages
+    from web.pages_reports import router as reports_page_router
 
     app.include_router(inventory_router, prefix="/api")
     app.include_router(status_router, prefix="/api")
+    app.include_router(reports_router, prefix="/api")
     install_pages(app)
+    app.include_router(reports_page_router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -123,7 +123,8 @@ class RememberLanguage:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         lang = None
-        if scope["type"] == "http":
+        # Only pages remember the language: an API call (a report downloaded in English) must not switch the UI.
+        if scope["type"] == "http" and not str(scope.get("path", "")).startswith("/api/"):
             lang = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang") or [None])[-1]
         if lang not in LANGUAGES:
             await self.app(scope, receive, send)

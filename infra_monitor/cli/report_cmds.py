@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from infra_monitor.cli.common import EXIT_USAGE, ConfigOpt, engine_for, fail, is_terminal, load
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 MAX_PERIOD_DAYS = 3660
 
@@ -125,8 +129,8 @@ class _Steps:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._bar = None
-        self._task = None
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> _Steps:
         if self.enabled:
@@ -174,7 +178,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
 
 
-def _bind(kind: Kind):  # type: ignore[no-untyped-def]
+def _bind(kind: Kind) -> Callable[..., None]:
     def command(
         output: Annotated[str, typer.Option("--output", "-o", help="file to write ('-' = standard output)")],
         from_: Annotated[str, typer.Option("--from", help="first local day of the period (YYYY-MM-DD)")],

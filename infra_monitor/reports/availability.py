@@ -23,6 +23,7 @@ from infra_monitor.reports.common import (
     seconds,
     stats_of,
     sum_av,
+    vi_num,
 )
 from infra_monitor.reports.dataset import CircuitInfo, Dataset
 from infra_monitor.reports.document import Cell, Chart, ChartSeries, ColumnType, Section, SummaryItem, Table, Text, t
@@ -99,13 +100,13 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
     for c in ds.circuits:
         if c.status != "active":
             continue
-        d = circuit_device(ds, c)
+        measured_by = circuit_device(ds, c)
         z = c.side("Z") or c.side("A")
-        segs = ds.device_tl.get(d, []) if d is not None else []
+        segs = ds.device_tl.get(measured_by, []) if measured_by is not None else []
         seg = end_segment(segs)
         row: dict[str, Cell] = {"cid": c.cid, "provider": c.provider, "type": c.type,
                                 "site": ds.sites[z.site_id].name if z and z.site_id in ds.sites else None,
-                                "measured_by": dev_name(d), "commit_rate_kbps": c.commit_rate_kbps,
+                                "measured_by": dev_name(measured_by), "commit_rate_kbps": c.commit_rate_kbps,
                                 "state_at_end": END_STATE[seg.bucket] if seg else "no_data"}
         row.update(_row_av(ds, segs) if segs else availability_cells(Availability(no_data=ds.stop - ds.params.start),
                                                                       ds.params, None))
@@ -118,8 +119,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
               columns=[level_col(), col("sites", "Số điểm", "Sites", S.INT), *av_cols], rows=level_rows),
         Table(key="availability_by_district", title=t("Khả dụng theo huyện (cấp huyện và xã)",
                                                       "Availability by district (district and commune sites)"),
-              columns=[col("code", "Mã", "Code"), col("name", "Huyện", "District"), col("sites", "Số điểm", "Sites", S.INT),
-                       *av_cols], rows=district_rows),
+              columns=[col("code", "Mã", "Code"), col("name", "Huyện", "District"),
+                       col("sites", "Số điểm", "Sites", S.INT), *av_cols], rows=district_rows),
         Table(key="availability_by_site", title=t("Khả dụng theo điểm", "Availability by site"),
               columns=[level_col(), col("site", "Điểm", "Site"), col("slug", "Mã điểm", "Slug"),
                        col("unit", "Đơn vị hành chính", "Unit"), col("district", "Huyện", "District"),
@@ -136,7 +137,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
                        col("commit_rate_kbps", "Tốc độ cam kết (kbit/s)", "Committed rate (kbit/s)", S.INT),
                        col("state_at_end", "Cuối kỳ", "At end", S.ENUM, END_STATES), *av_cols], rows=circuit_rows),
         Table(key="downtime_by_root_cause", title=t("Gián đoạn theo nguyên nhân gốc", "Downtime by root cause"),
-              description=t("Thời gian thiết bị bị cắt sau mỗi sự cố gốc.", "Device-time cut off behind each root cause."),
+              description=t("Thời gian thiết bị bị cắt sau mỗi sự cố gốc.",
+                            "Device-time cut off behind each root cause."),
               columns=[col("device", "Thiết bị gốc", "Root device"), col("site", "Điểm", "Site"),
                        col("own_down_s", "Thời gian tự hỏng", "Own downtime", S.DURATION),
                        col("cut_off_s", "Thời gian thiết bị phía sau bị cắt", "Device-time cut off", S.DURATION),
@@ -162,7 +164,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
         SummaryItem(key="mttr_s", label=t("Thời gian khắc phục trung bình (MTTR)", "Mean time to restore (MTTR)"),
                     value=cells["mttr_s"], type=S.DURATION),
         SummaryItem(key="sites_meeting_threshold",
-                    label=t(f"Điểm đạt ngưỡng {ds.params.threshold_pct:g} %", f"Sites at or above {ds.params.threshold_pct:g} %"),
+                    label=t(f"Điểm đạt ngưỡng {vi_num(ds.params.threshold_pct)} %",
+                            f"Sites at or above {ds.params.threshold_pct:g} %"),
                     value=sum(1 for r in site_rows if isinstance(r["availability_pct"], float)
                               and r["availability_pct"] >= ds.params.threshold_pct), type=S.INT),
     ]
@@ -191,13 +194,14 @@ def _roots(ds: Dataset) -> list[dict[str, Cell]]:
             if s.bucket == "down_parent" and s.root is not None:
                 cut[s.root] += s.length
                 affected[s.root].add(d)
-    rows = []
+    rows: list[dict[str, Cell]] = []
     for root in sorted(cut, key=lambda r: cut[r], reverse=True):
         info = ds.devices.get(root)
         own = totals(ds.device_tl.get(root, [])).down_own
         rows.append({"device": info.name if info else f"#{root}",
                      "site": ds.sites[info.site_id].name if info and info.site_id in ds.sites else None,
-                     "own_down_s": seconds(own), "cut_off_s": seconds(cut[root]), "devices_cut_off": len(affected[root])})
+                     "own_down_s": seconds(own), "cut_off_s": seconds(cut[root]),
+                     "devices_cut_off": len(affected[root])})
     return rows
 
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from infra_monitor.reports.common import col
-from infra_monitor.reports.dataset import CircuitInfo, Dataset
+from infra_monitor.reports.common import col, vi_num
+from infra_monitor.reports.dataset import CircuitInfo, Dataset, Termination
 from infra_monitor.reports.document import Cell, Chart, ChartSeries, ColumnType, Section, SummaryItem, Table, Text, t
 from infra_monitor.storage.models import InterfaceRollup
 
@@ -64,7 +63,14 @@ def _pct(bps: float | None, kbps: int | None) -> float | None:
     return None if bps is None or not kbps else 100.0 * bps / (kbps * 1000.0)
 
 
-def build(ds: Dataset, conn: Connection) -> tuple[list[SummaryItem], list[Text], list[Section], list[Table], list[Chart]]:
+def _p95_pct(row: dict[str, Cell]) -> float:
+    """A row's billed P95 against the committed rate, 0 when not measurable."""
+    value = row["p95_pct"]
+    return value if isinstance(value, float) else 0.0
+
+
+def build(ds: Dataset, conn: Connection
+          ) -> tuple[list[SummaryItem], list[Text], list[Section], list[Table], list[Chart]]:
     p = ds.params
     circuits = [c for c in ds.circuits if c.status == "active"]
     ifaces = {tm.interface_id for c in circuits for tm in c.terminations if tm.interface_id is not None}
@@ -98,14 +104,15 @@ def build(ds: Dataset, conn: Connection) -> tuple[list[SummaryItem], list[Text],
             "hours_above": None if above is None else above * BUCKET_S / 3600.0,
             "samples": n, "covered_pct": 100.0 * n * BUCKET_S / period_s if period_s else 0.0,
         })
-    rows.sort(key=lambda r: (r["p95_pct"] is None, -(r["p95_pct"] or 0.0), str(r["cid"])))  # type: ignore[operator]
+    rows.sort(key=lambda r: (r["p95_pct"] is None, -_p95_pct(r), str(r["cid"])))
     for rank, r in enumerate(rows, start=1):
         r["rank"] = rank
     S = ColumnType
     table = Table(
         key="capacity_by_circuit", title=t("Mức sử dụng băng thông theo đường truyền", "Link utilisation by circuit"),
-        description=t(f"Phân vị 95 từ số liệu 5 phút; ngưỡng {p.utilisation_threshold_pct:g} % tốc độ cam kết.",
-                      f"95th percentile of 5-minute rates; threshold {p.utilisation_threshold_pct:g} % of the committed rate."),
+        description=t(f"Phân vị 95 từ số liệu 5 phút; ngưỡng {vi_num(p.utilisation_threshold_pct)} % tốc độ cam kết.",
+                      f"95th percentile of 5-minute rates; threshold {p.utilisation_threshold_pct:g} % "
+                      "of the committed rate."),
         columns=[col("rank", "Hạng", "Rank", S.INT), col("cid", "Mã đường truyền", "Circuit"),
                  col("provider", "Nhà cung cấp", "Provider"), col("type", "Loại", "Type"),
                  col("site", "Điểm được phục vụ", "Served site"), col("interface", "Cổng đo", "Measured on"),
@@ -118,7 +125,7 @@ def build(ds: Dataset, conn: Connection) -> tuple[list[SummaryItem], list[Text],
                  col("p95_pct", "P95 / cam kết", "P95 / committed", S.PCT),
                  col("peak_kbps", "Đỉnh (kbit/s)", "Peak (kbit/s)", S.RATE),
                  col("peak_pct", "Đỉnh / cam kết", "Peak / committed", S.PCT),
-                 col("hours_above", f"Số giờ ≥ {p.utilisation_threshold_pct:g} %",
+                 col("hours_above", f"Số giờ ≥ {vi_num(p.utilisation_threshold_pct)} %",
                      f"Hours ≥ {p.utilisation_threshold_pct:g} %", S.FLOAT),
                  col("samples", "Số mẫu 5 phút", "5-minute samples", S.INT),
                  col("covered_pct", "Phần kỳ có số liệu", "Share of period measured", S.PCT)],
@@ -130,15 +137,15 @@ def build(ds: Dataset, conn: Connection) -> tuple[list[SummaryItem], list[Text],
                   series=[ChartSeries(name=t("Vào", "In"), values=[r["p95_in_pct"] for r in top]),  # type: ignore[misc]
                           ChartSeries(name=t("Ra", "Out"), values=[r["p95_out_pct"] for r in top])],  # type: ignore[misc]
                   references=[(t("Ngưỡng", "Threshold"), p.utilisation_threshold_pct)],
-                  value_max=max([100.0, *[float(r["p95_pct"]) for r in top]]))  # type: ignore[arg-type]
+                  value_max=max([100.0, *[_p95_pct(r) for r in top]]))
     measured = [r for r in rows if r["samples"]]
-    over = [r for r in measured if (r["p95_pct"] or 0) >= p.utilisation_threshold_pct]
+    over = [r for r in measured if _p95_pct(r) >= p.utilisation_threshold_pct]
     summary = [
         SummaryItem(key="circuits", label=t("Đường truyền hoạt động", "Active circuits"), value=len(rows), type=S.INT),
         SummaryItem(key="circuits_measured", label=t("Đường truyền có số liệu lưu lượng", "Circuits with traffic data"),
                     value=len(measured), type=S.INT),
         SummaryItem(key="circuits_over_threshold",
-                    label=t(f"Đường truyền có P95 ≥ {p.utilisation_threshold_pct:g} %",
+                    label=t(f"Đường truyền có P95 ≥ {vi_num(p.utilisation_threshold_pct)} %",
                             f"Circuits with P95 ≥ {p.utilisation_threshold_pct:g} %"), value=len(over), type=S.INT),
         SummaryItem(key="highest_p95_pct", label=t("P95 cao nhất / cam kết", "Highest P95 / committed"),
                     value=rows[0]["p95_pct"] if rows else None, type=S.PCT),
@@ -153,14 +160,11 @@ def build(ds: Dataset, conn: Connection) -> tuple[list[SummaryItem], list[Text],
     return summary, notes, sections, [table], [chart]
 
 
-def _measured_end(c: CircuitInfo, samples: dict[int, Samples]):  # type: ignore[no-untyped-def]
-    best = None
+def _measured_end(c: CircuitInfo, samples: dict[int, Samples]) -> Termination | None:
+    best: Termination | None = None
     best_n = -1
     for term in sorted(c.terminations, key=lambda tm: tm.side):   # A (data-center side) first on a tie
         n = len(samples[term.interface_id].ins) if term.interface_id in samples else 0
         if term.interface_id is not None and n > best_n:
             best, best_n = term, n
     return best
-
-
-_ = timedelta

@@ -39,6 +39,11 @@ END_STATES: dict[str, Text] = {
 BOOL_NOTE = t("có/không", "yes/no")
 
 
+def vi_num(value: float) -> str:
+    """A threshold in a Vietnamese label: decimal comma (``99,5``), no trailing zeros."""
+    return f"{value:g}".replace(".", ",")
+
+
 def col(key: str, vi: str, en: str, type_: ColumnType = ColumnType.TEXT, choices: dict[str, Text] | None = None
         ) -> Column:
     return Column(key=key, label=t(vi, en), type=type_, choices=choices or {})
@@ -53,16 +58,16 @@ def state_col(key: str = "state_at_end", vi: str = "Trạng thái cuối kỳ", 
 
 
 def availability_columns() -> list[Column]:
-    D, P, I = ColumnType.DURATION, ColumnType.PCT, ColumnType.INT
+    D, PCT, INT = ColumnType.DURATION, ColumnType.PCT, ColumnType.INT
     return [
-        col("availability_pct", "Khả dụng", "Availability", P),
-        col("covered_pct", "Phần kỳ có số liệu", "Share of period measured", P),
+        col("availability_pct", "Khả dụng", "Availability", PCT),
+        col("covered_pct", "Phần kỳ có số liệu", "Share of period measured", PCT),
         col("up_s", "Thời gian hoạt động", "Up", D),
         col("down_own_s", "Mất kết nối (tự hỏng)", "Down (own failure)", D),
         col("down_parent_s", "Không tới được (phía trên)", "Unreachable (upstream)", D),
         col("maintenance_s", "Bảo trì", "Maintenance", D),
         col("no_data_s", "Không có dữ liệu", "No data", D),
-        col("outages", "Số lần gián đoạn", "Outages", I),
+        col("outages", "Số lần gián đoạn", "Outages", INT),
         col("longest_outage_s", "Gián đoạn dài nhất", "Longest outage", D),
         col("mttr_s", "Thời gian khắc phục TB (MTTR)", "MTTR", D),
     ]

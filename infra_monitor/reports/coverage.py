@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from infra_monitor.reports.common import (
     END_STATES,
@@ -27,14 +28,25 @@ from infra_monitor.reports.common import (
     sum_av,
 )
 from infra_monitor.reports.dataset import Dataset, SiteInfo
-from infra_monitor.reports.document import Cell, Chart, ChartSeries, ColumnType, Section, SummaryItem, Table, Text, t
+from infra_monitor.reports.document import (
+    Cell,
+    Chart,
+    ChartSeries,
+    Column,
+    ColumnType,
+    Section,
+    SummaryItem,
+    Table,
+    Text,
+    t,
+)
 from infra_monitor.reports.structure import Placement, has_districts, placement, units_in_force
 from infra_monitor.reports.timeline import END_STATE, Segment, end_segment, totals
 from inventory.choices import SiteCategoryChoices
 
 SITE_LEVELS = ("datacenter", "department", "district", "commune")
 STATE_KEYS = ("up", "down", "unreachable", "maintenance", "no_data")
-I, P = ColumnType.INT, ColumnType.PCT
+INT, PCT = ColumnType.INT, ColumnType.PCT
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class SiteEnd:
     site: SiteInfo
     place: Placement
     state: str
-    since: object
+    since: datetime | None
     device_id: int | None
     root: int | None
     connected: bool
@@ -62,20 +74,20 @@ def codec_state(ds: Dataset, device_id: int) -> str:
     return END_STATE[seg.bucket] if seg is not None else "no_data"
 
 
-def _counts_cols(first: list) -> list:
+def _counts_cols(first: list[Column]) -> list[Column]:
     return [*first,
-            col("inventoried", "Đã có trong danh mục", "Inventoried", I),
-            col("not_inventoried", "Chưa có trong danh mục", "Not in the inventory", I),
-            col("connected", "Có đường truyền hoạt động", "With an active circuit", I),
-            col("no_circuit", "Chưa có đường truyền", "No active circuit", I),
-            col("up", "Kết nối được (cuối kỳ)", "Reachable (end)", I),
-            col("down", "Mất kết nối", "Down", I),
-            col("unreachable", "Không tới được do lỗi phía trên", "Unreachable behind a failure", I),
-            col("maintenance", "Đang bảo trì", "In maintenance", I),
-            col("no_data", "Không có dữ liệu", "No data", I),
-            col("availability_pct", "Khả dụng trong kỳ", "Availability over the period", P),
-            col("covered_pct", "Phần kỳ có số liệu", "Share of period measured", P),
-            col("meeting_threshold", "Đạt ngưỡng khả dụng", "Meeting the threshold", I)]
+            col("inventoried", "Đã có trong danh mục", "Inventoried", INT),
+            col("not_inventoried", "Chưa có trong danh mục", "Not in the inventory", INT),
+            col("connected", "Có đường truyền hoạt động", "With an active circuit", INT),
+            col("no_circuit", "Chưa có đường truyền", "No active circuit", INT),
+            col("up", "Kết nối được (cuối kỳ)", "Reachable (end)", INT),
+            col("down", "Mất kết nối", "Down", INT),
+            col("unreachable", "Không tới được do lỗi phía trên", "Unreachable behind a failure", INT),
+            col("maintenance", "Đang bảo trì", "In maintenance", INT),
+            col("no_data", "Không có dữ liệu", "No data", INT),
+            col("availability_pct", "Khả dụng trong kỳ", "Availability over the period", PCT),
+            col("covered_pct", "Phần kỳ có số liệu", "Share of period measured", PCT),
+            col("meeting_threshold", "Đạt ngưỡng khả dụng", "Meeting the threshold", INT)]
 
 
 def _tally(ds: Dataset, ends: list[SiteEnd]) -> dict[str, Cell]:
@@ -118,7 +130,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
         inv = row["inventoried"]
         row["not_inventoried"] = max(row["target"] - inv, 0) if isinstance(row["target"], int) and \
             isinstance(inv, int) else None
-        row["coverage_pct"] = (100.0 * min(int(row["up"] or 0), row["target"]) / row["target"]
+        up = row["up"]
+        row["coverage_pct"] = (100.0 * min(up if isinstance(up, int) else 0, row["target"]) / row["target"]
                                if isinstance(row["target"], int) and row["target"] > 0 else None)
         if target is not None and not applies:
             notes.append(t(f"{LEVELS[lvl].vi}: chỉ tiêu của {target.plan} đã hết hiệu lực từ "
@@ -128,22 +141,23 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
         level_rows.append(row)
     level_table = Table(
         key="coverage_by_level", title=t("Độ phủ theo cấp", "Coverage by level"),
-        columns=[level_col(), col("plan", "Kế hoạch", "Plan"), col("target", "Chỉ tiêu", "Target", I),
-                 col("units_in_force", "Số đơn vị hành chính", "Administrative units", I),
-                 col("units_without_site", "Đơn vị chưa có điểm", "Units without a site", I),
+        columns=[level_col(), col("plan", "Kế hoạch", "Plan"), col("target", "Chỉ tiêu", "Target", INT),
+                 col("units_in_force", "Số đơn vị hành chính", "Administrative units", INT),
+                 col("units_without_site", "Đơn vị chưa có điểm", "Units without a site", INT),
                  *_counts_cols([])[0:],
-                 col("coverage_pct", "Đạt so với chỉ tiêu (kết nối được)", "Reachable against target", P),
+                 col("coverage_pct", "Đạt so với chỉ tiêu (kết nối được)", "Reachable against target", PCT),
                  col("codec_silent_network_up", "Mạng tốt nhưng thiết bị HNTH im lặng",
-                     "Network up, codec silent", I)],
+                     "Network up, codec silent", INT)],
         rows=level_rows)
     district_table, chart = _by_district(ds, ends, connected)
     gaps = _gap_tables(ds, ends, connected)
     summary = _summary(ds, level_rows)
-    plan_names = sorted({r["plan"] for r in level_rows if r["plan"] and r["target"] is not None})
+    plan_names = sorted({str(r["plan"]) for r in level_rows if r["plan"] and r["target"] is not None})
     plan_text = (t("Chỉ tiêu áp dụng: " + ", ".join(plan_names), "Targets applied: " + ", ".join(plan_names))
                  if plan_names else t(f"Không có chỉ tiêu kế hoạch nào có hiệu lực vào ngày {p.as_of:%d/%m/%Y}.",
                                       f"No plan target is in force on {p.as_of:%d/%m/%Y}."))
-    structure = (t("Cơ cấu hành chính tại ngày đối chiếu có cấp huyện.", "The structure on the as-of date has districts.")
+    structure = (t("Cơ cấu hành chính tại ngày đối chiếu có cấp huyện.",
+                   "The structure on the as-of date has districts.")
                  if has_districts(regions) else
                  t("Tại ngày đối chiếu không còn cấp huyện: các xã, phường thuộc trực tiếp tỉnh; bảng theo huyện "
                    "được nhóm theo tỉnh. Các điểm thuộc đơn vị đã sáp nhập được tính vào đơn vị kế thừa.",
@@ -155,7 +169,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
         Section(title=t("Độ phủ theo huyện", "Coverage by district"), tables=["coverage_by_district"],
                 charts=[chart.key]),
         Section(title=t("Các thiếu hụt", "Gaps"),
-                paragraphs=[t("Mỗi loại thiếu hụt được liệt kê riêng, không gộp.", "Each kind of gap is listed apart.")],
+                paragraphs=[t("Mỗi loại thiếu hụt được liệt kê riêng, không gộp.",
+                              "Each kind of gap is listed apart.")],
                 tables=[g.key for g in gaps]),
     ]
     return summary, notes, sections, [level_table, district_table, *gaps], [chart]
@@ -213,13 +228,14 @@ def _by_district(ds: Dataset, ends: list[SiteEnd], connected: set[int]) -> tuple
         columns=[col("code", "Mã", "Code"), col("name", "Huyện", "District"),
                  col("district_site_state", "Trụ sở huyện (cuối kỳ)", "District office (end)", ColumnType.ENUM,
                      END_STATES),
-                 col("units_in_force", "Số xã", "Communes in force", I),
-                 col("units_without_site", "Xã chưa có điểm", "Communes without a site", I),
+                 col("units_in_force", "Số xã", "Communes in force", INT),
+                 col("units_without_site", "Xã chưa có điểm", "Communes without a site", INT),
                  *[c for c in _counts_cols([]) if c.key != "not_inventoried"],
-                 col("codecs", "Điểm cầu HNTH", "VC endpoints", I), col("codecs_up", "Điểm cầu hoạt động",
-                                                                       "VC endpoints up", I)],
+                 col("codecs", "Điểm cầu HNTH", "VC endpoints", INT),
+                 col("codecs_up", "Điểm cầu hoạt động", "VC endpoints up", INT)],
         rows=rows)
-    chart = Chart(key="availability_by_district", title=t("Khả dụng cấp xã theo huyện", "Commune availability by district"),
+    chart = Chart(key="availability_by_district",
+                  title=t("Khả dụng cấp xã theo huyện", "Commune availability by district"),
                   unit="%", labels=[str(r["name"]) for r in rows],
                   series=[ChartSeries(name=t("Khả dụng", "Availability"),
                                       values=[r["availability_pct"] for r in rows])],  # type: ignore[misc]
@@ -227,14 +243,15 @@ def _by_district(ds: Dataset, ends: list[SiteEnd], connected: set[int]) -> tuple
     return table, chart
 
 
-def _site_cols() -> list:
+def _site_cols() -> list[Column]:
     return [level_col(), col("site", "Điểm", "Site"), col("slug", "Mã điểm", "Slug"),
             col("unit", "Đơn vị hành chính", "Administrative unit"), col("district", "Huyện", "District")]
 
 
 def _site_cells(e: SiteEnd) -> dict[str, Cell]:
     return {"level": e.site.category, "site": e.site.name, "slug": e.site.slug,
-            "unit": e.place.unit.name if e.place.unit else None, "district": e.place.group.name if e.place.group else None}
+            "unit": e.place.unit.name if e.place.unit else None,
+            "district": e.place.group.name if e.place.group else None}
 
 
 def _gap_tables(ds: Dataset, ends: list[SiteEnd], connected: set[int]) -> list[Table]:
@@ -269,7 +286,8 @@ def _gap_tables(ds: Dataset, ends: list[SiteEnd], connected: set[int]) -> list[T
         Table(key="gap_down", title=t("Điểm mất kết nối (tự hỏng)", "Sites down (own failure)"),
               columns=[*_site_cols(), col("since", "Từ", "Since", T.DATETIME), col("device", "Thiết bị", "Device")],
               rows=[{**_site_cells(e), "since": e.since, "device": who(e)} for e in ends if e.state == "down"]),
-        Table(key="gap_unreachable", title=t("Điểm không tới được do lỗi phía trên", "Sites unreachable behind a failure"),
+        Table(key="gap_unreachable",
+              title=t("Điểm không tới được do lỗi phía trên", "Sites unreachable behind a failure"),
               columns=[*_site_cols(), col("since", "Từ", "Since", T.DATETIME),
                        col("root_device", "Nguyên nhân gốc", "Root cause"),
                        col("root_site", "Tại điểm", "At site")],
@@ -279,7 +297,7 @@ def _gap_tables(ds: Dataset, ends: list[SiteEnd], connected: set[int]) -> list[T
               columns=[*_site_cols(), col("since", "Từ", "Since", T.DATETIME)],
               rows=[{**_site_cells(e), "since": e.since} for e in ends if e.state == "maintenance"]),
         Table(key="gap_no_data", title=t("Điểm không có dữ liệu", "Sites without data"),
-              columns=[*_site_cols(), col("monitored_devices", "Thiết bị được giám sát", "Monitored devices", I)],
+              columns=[*_site_cols(), col("monitored_devices", "Thiết bị được giám sát", "Monitored devices", INT)],
               rows=[{**_site_cells(e), "monitored_devices": len(ds.site_devices(e.site.id))}
                     for e in ends if e.state == "no_data"]),
         Table(key="vc_not_ready", title=t("Mạng tốt nhưng điểm cầu HNTH không sẵn sàng",

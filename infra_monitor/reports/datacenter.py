@@ -22,8 +22,10 @@ from infra_monitor.reports.common import (
     availability_columns,
     availability_pct,
     col,
+    covered_pct,
     seconds,
     stats_of,
+    vi_num,
 )
 from infra_monitor.reports.dataset import CircuitInfo, Dataset, DeviceInfo
 from infra_monitor.reports.document import Cell, Chart, ColumnType, Section, SummaryItem, Table, Text, t
@@ -43,6 +45,7 @@ from inventory.choices import SiteCategoryChoices
 
 ZERO = timedelta(0)
 YEAR_H = 8760.0
+MIN_COVERED_PCT = 50.0   # below this share of the period measured, no tier comparison is made
 TIERS = (99.671, 99.741, 99.982, 99.995)
 TIER_NAMES: dict[TierReference, tuple[Text, tuple[str, ...]]] = {
     TierReference.TCVN_9250_2012: (t("TCVN 9250:2012 (theo TIA-942:2005)", "TCVN 9250:2012 (from TIA-942:2005)"),
@@ -99,19 +102,23 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
     measured_h = (ds.stop - p.start).total_seconds() / 3600.0
     down_h = sum((x.length for x in service if x.bucket in ("down_own", "down_parent")), ZERO).total_seconds() / 3600
     ref_name, tier_labels = TIER_NAMES[p.tier_reference]
+    service_covered = covered_pct(service_av, p) if service else 0.0
+    comparable = service_pct is not None and service_covered >= MIN_COVERED_PCT
     tier_rows = [{"tier": label, "threshold_pct": thr, "allowed_downtime_h": round((100 - thr) / 100 * YEAR_H, 2),
-                  "measured_pct": service_pct, "met": None if service_pct is None else service_pct >= thr}
+                  "measured_pct": service_pct, "covered_pct": service_covered,
+                  "met": (service_pct >= thr) if comparable and service_pct is not None else None}
                  for label, thr in zip(tier_labels, TIERS, strict=True)]
     ups = uplinks(ds, dc_ids)
     up_tl = {c.cid: ds.device_tl.get(circuit_device(ds, c) or -1, []) for c in ups}
-    all_up, any_up, none_up = time_all_up([tl for tl in up_tl.values() if tl])
+    all_up, _any_up, none_up = time_all_up([tl for tl in up_tl.values() if tl])
     failovers = _failovers(ds, ups, up_tl)
     uplink_rows = []
     for c in ups:
         tl = up_tl[c.cid]
         seg = end_segment(tl)
         d = circuit_device(ds, c)
-        uplink_rows.append({"cid": c.cid, "provider": c.provider, "type": c.type, "commit_rate_kbps": c.commit_rate_kbps,
+        uplink_rows.append({"cid": c.cid, "provider": c.provider, "type": c.type,
+                            "commit_rate_kbps": c.commit_rate_kbps,
                             "measured_by": ds.devices[d].name if d is not None else None,
                             "state_at_end": END_STATE[seg.bucket] if seg else "no_data",
                             **(availability_cells(totals(tl), p, stats_of(tl, ds)) if tl else {})})
@@ -126,14 +133,17 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
     S = ColumnType
     equip_rows = [{"rack": d.rack, "role": d.role, "device": d.name, "type": d.device_type, "serial": d.serial,
                    "asset_tag": d.asset_tag, "status": d.status, "monitored": d.monitored,
-                   "availability_pct": availability_pct(totals(ds.device_tl[d.id]), p) if d.id in ds.device_tl else None}
+                   "availability_pct": (availability_pct(totals(ds.device_tl[d.id]), p)
+                                        if d.id in ds.device_tl else None)}
                   for d in equipment]
     tables = [
         Table(key="dc_tiers", title=t("Khả dụng đo được so với các mức", "Measured availability against the tiers"),
               description=t(f"Tham chiếu: {ref_name.vi}", f"Reference: {ref_name.en}"),
-              columns=[col("tier", "Mức", "Tier"), col("threshold_pct", "Ngưỡng khả dụng", "Availability threshold", S.PCT),
+              columns=[col("tier", "Mức", "Tier"),
+                       col("threshold_pct", "Ngưỡng khả dụng", "Availability threshold", S.PCT),
                        col("allowed_downtime_h", "Gián đoạn cho phép (giờ/năm)", "Allowed downtime (h/year)", S.FLOAT),
                        col("measured_pct", "Khả dụng dịch vụ đo được", "Measured service availability", S.PCT),
+                       col("covered_pct", "Phần kỳ có số liệu", "Share of period measured", S.PCT),
                        col("met", "Đạt", "Met", S.BOOL)], rows=tier_rows),
         Table(key="dc_availability", title=t("Khả dụng trung tâm dữ liệu", "Data-center availability"),
               columns=[col("measure", "Cách tính", "Measure", S.ENUM, MEASURES), *availability_columns()],
@@ -148,7 +158,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
                        col("state_at_end", "Cuối kỳ", "At end", S.ENUM, END_STATES), *availability_columns()],
               rows=uplink_rows),
         Table(key="dc_failovers", title=t("Sự kiện chuyển mạch dự phòng", "Failover events"),
-              columns=[col("time", "Thời điểm", "Time", S.DATETIME), col("failed", "Đường truyền hỏng", "Uplink failed"),
+              columns=[col("time", "Thời điểm", "Time", S.DATETIME),
+                       col("failed", "Đường truyền hỏng", "Uplink failed"),
                        col("remaining", "Đường truyền còn hoạt động", "Uplinks still up")], rows=failovers),
         Table(key="dc_redundancy", title=t("Thiết bị dự phòng theo vai trò", "Redundant devices by role"),
               columns=[col("role", "Vai trò", "Role"), col("devices", "Số thiết bị", "Devices", S.INT),
@@ -164,7 +175,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
                        col("without_loss", "Không gián đoạn dịch vụ", "Without loss of service", S.BOOL)],
               rows=maint_rows),
         Table(key="dc_equipment", title=t("Thiết bị theo tủ rack và vai trò", "Equipment by rack and role"),
-              columns=[col("rack", "Tủ rack", "Rack"), col("role", "Vai trò", "Role"), col("device", "Thiết bị", "Device"),
+              columns=[col("rack", "Tủ rack", "Rack"), col("role", "Vai trò", "Role"),
+                       col("device", "Thiết bị", "Device"),
                        col("type", "Chủng loại", "Type"), col("serial", "Số sê-ri", "Serial"),
                        col("asset_tag", "Mã tài sản", "Asset tag"), col("status", "Tình trạng", "Status"),
                        col("monitored", "Được giám sát", "Monitored", S.BOOL),
@@ -186,7 +198,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
         SummaryItem(key="providers", label=t("Số nhà cung cấp khác nhau", "Distinct providers"), value=len(providers),
                     type=S.INT),
         SummaryItem(key="uplinks_all_up_s", label=t("Thời gian mọi đường truyền vào đều hoạt động",
-                                                    "Time all uplinks were up"), value=seconds(all_up), type=S.DURATION),
+                                                    "Time all uplinks were up"), value=seconds(all_up),
+                    type=S.DURATION),
         SummaryItem(key="uplinks_none_up_s", label=t("Thời gian không đường truyền vào nào hoạt động",
                                                      "Time no uplink was up"), value=seconds(none_up) if ups else None,
                     type=S.DURATION),
@@ -196,8 +209,12 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
                     label=t("Đợt bảo trì không gián đoạn dịch vụ", "Maintenance without loss of service"),
                     value=f"{sum(1 for r in maint_rows if r['without_loss'])}/{len(maint_rows)}"),
     ]
-    _ = any_up
     notes = [DISCLAIMER]
+    if not comparable:
+        notes.append(t(f"Số liệu chỉ phủ {vi_num(round(service_covered, 1))} % kỳ báo cáo (cần ít nhất "
+                       f"{vi_num(MIN_COVERED_PCT)} %): chưa so sánh với các mức.",
+                       f"Data covers only {service_covered:.1f} % of the period (at least {MIN_COVERED_PCT:g} % "
+                       "needed): no comparison with the tiers."))
     if measured_h < YEAR_H:
         notes.append(t(f"Kỳ đo {measured_h:,.1f} giờ, ngắn hơn một năm: các ngưỡng theo năm chỉ so sánh được về tỷ lệ.",
                        f"The measured period is {measured_h:,.1f} h, shorter than a year: yearly thresholds compare "

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 from infra_monitor.readmodel.coverage import Target, load_targets
 from infra_monitor.readmodel.frame import monitored
@@ -43,8 +44,9 @@ from inventory.models import (
     VideoconferenceEndpoint,
 )
 
-C = {m.__name__: m.__table__.c for m in (Circuit, CircuitTermination, CircuitType, Device, DeviceRole,  # type: ignore[attr-defined]
-                                         DeviceType, Interface, Provider, Rack, Site, VideoconferenceEndpoint)}
+_MODELS: tuple[type[SQLModel], ...] = (Circuit, CircuitTermination, CircuitType, Device, DeviceRole, DeviceType,
+                                       Interface, Provider, Rack, Site, VideoconferenceEndpoint)
+C = {m.__name__: m.__table__.c for m in _MODELS}  # type: ignore[attr-defined]
 SI = StateIntervalRow.__table__.c  # type: ignore[attr-defined]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -28,7 +29,7 @@ from infra_monitor.reports.engine import build_report, params_from_config
 from infra_monitor.reports.formatting import format_value
 from infra_monitor.reports.params import params_for, previous_month, previous_quarter
 from infra_monitor.reports.render import file_name, media_type, render, write_atomic
-from infra_monitor.status.notify.base import DeliveryError
+from infra_monitor.status.notify.base import DeliveryError, Sender
 from infra_monitor.status.notify.worker import senders_from_settings
 
 log = logging.getLogger(__name__)
@@ -46,15 +47,17 @@ class Due:
 
 
 def due(settings: Settings, now: datetime) -> list[Due]:
-    """Schedules whose last completed period is due at ``now`` (markers not checked)."""
+    """Per schedule, the latest completed period that is ready at ``now`` (markers not checked)."""
     local = now.astimezone(ZoneInfo(settings.general.timezone))
     out = []
     for sch in settings.reports.schedules:
-        start, end = previous_month(local.date()) if sch.every == "month" else previous_quarter(local.date())
+        step = previous_month if sch.every == "month" else previous_quarter
+        start, end = step(local.date())
         ready_at = datetime(end.year, end.month, end.day, settings.reports.run_at_hour,
                             tzinfo=ZoneInfo(settings.general.timezone))
-        if local >= ready_at:
-            out.append(Due(sch, start, end))
+        if local < ready_at:             # the last period is not ready yet: the one before it is
+            start, end = step(start)
+        out.append(Due(sch, start, end))
     return out
 
 
@@ -66,8 +69,10 @@ def output_name(doc: ReportDocument, fmt: str, lang: str) -> str:
     return f"{stem}-{lang}{dot}{ext}"
 
 
-def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> list[Path]:
-    """Produce every due report not yet produced; returns the files written."""
+def run_due(engine: Engine, settings: Settings, now: datetime | None = None,
+            senders: Mapping[str, Sender] | None = None) -> list[Path]:
+    """Produce every due report not yet produced; returns the files written. ``senders`` (by channel name)
+    default to the configured e-mail channels."""
     now = now or datetime.now(UTC)
     folder = Path(settings.reports.output_dir)
     written: list[Path] = []
@@ -75,7 +80,7 @@ def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> 
         if (folder / item.marker).exists():
             continue
         try:
-            written += _produce(engine, settings, item, folder, now)
+            written += _produce(engine, settings, item, folder, now, senders)
         except DeliveryError as exc:
             log.warning("event=report_email_failed kind=%s period=%s_%s error=%r (retried next run)",
                         item.schedule.kind, item.start, item.end, str(exc))
@@ -84,7 +89,8 @@ def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> 
     return written
 
 
-def _produce(engine: Engine, settings: Settings, item: Due, folder: Path, now: datetime) -> list[Path]:
+def _produce(engine: Engine, settings: Settings, item: Due, folder: Path, now: datetime,
+             senders: Mapping[str, Sender] | None) -> list[Path]:
     sch = item.schedule
     params = params_for(sch.kind, item.start, item.end, timezone=settings.general.timezone,
                         **params_from_config(settings.reports))
@@ -95,15 +101,15 @@ def _produce(engine: Engine, settings: Settings, item: Due, folder: Path, now: d
         write_atomic(path, render(doc, fmt, sch.language))
         files.append(path)
     if sch.email:
-        _email(settings, sch, doc, files)
+        _email(settings, sch, doc, files, senders or senders_from_settings(settings))
     write_atomic(folder / item.marker, now.isoformat().encode())
     log.info("event=report_written kind=%s period=%s_%s files=%d emailed=%d", sch.kind, item.start, item.end,
              len(files), len(sch.email))
     return files
 
 
-def _email(settings: Settings, sch: ReportSchedule, doc: ReportDocument, files: list[Path]) -> None:
-    senders = senders_from_settings(settings)
+def _email(settings: Settings, sch: ReportSchedule, doc: ReportDocument, files: list[Path],
+           senders: Mapping[str, Sender]) -> None:
     title = doc.header.title.get(sch.language)
     tz = ZoneInfo(doc.header.timezone)
     start = doc.header.period_start.astimezone(tz).date()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from infra_monitor.status.availability import Availability, StateInterval, bucket, clipped_spans
 
@@ -134,7 +135,7 @@ def site_timeline(device_timelines_: Sequence[tuple[int, Sequence[Segment]]], st
     cuts = sorted({start, stop, *(s.start for _d, segs in device_timelines_ for s in segs)})
     pointers = [0] * len(device_timelines_)
     out: list[Segment] = []
-    for lo, hi in zip(cuts, cuts[1:], strict=False):
+    for lo, hi in pairwise(cuts):
         best: tuple[int, int, Segment] | None = None
         for i, (d, segs) in enumerate(device_timelines_):
             p = pointers[i]
@@ -220,7 +221,7 @@ def time_all_up(timelines: Sequence[Sequence[Segment]]) -> tuple[timedelta, time
     cuts = sorted({t for tl in timelines for s in tl for t in (s.start, s.end)})
     pointers = [0] * len(timelines)
     all_up = any_up = none_up = ZERO
-    for lo, hi in zip(cuts, cuts[1:], strict=False):
+    for lo, hi in pairwise(cuts):
         ups = 0
         for i, tl in enumerate(timelines):
             p = pointers[i]
@@ -241,5 +242,5 @@ def time_all_up(timelines: Sequence[Sequence[Segment]]) -> tuple[timedelta, time
 
 def transitions_down(timeline: Sequence[Segment]) -> list[datetime]:
     """Instants where the timeline leaves UP for a downtime bucket (a member failing)."""
-    return [b.start for a, b in zip(timeline, timeline[1:], strict=False)
+    return [b.start for a, b in pairwise(timeline)
             if a.bucket == UP and b.bucket in (DOWN_OWN, DOWN_PARENT) and a.end == b.start]

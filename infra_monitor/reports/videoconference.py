@@ -88,7 +88,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
     district_rows = [{"code": code, "name": name, **_group(ds, members)}
                      for (code, name), members in sorted(by_district.items())]
     S = ColumnType
-    group_cols = [col("endpoints", "Điểm cầu", "Endpoints", S.INT), col("ready", "Sẵn sàng (cuối kỳ)", "Ready (end)", S.INT),
+    group_cols = [col("endpoints", "Điểm cầu", "Endpoints", S.INT),
+                  col("ready", "Sẵn sàng (cuối kỳ)", "Ready (end)", S.INT),
                   col("not_ready", "Chưa sẵn sàng", "Not ready", S.INT),
                   col("codec_silent", "Mạng tốt, HNTH im lặng", "Network up, codec silent", S.INT),
                   col("meeting_threshold", "Đạt ngưỡng khả dụng", "Meeting the threshold", S.INT),
@@ -113,7 +114,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
                     value=target.target if applies and target else None, type=S.INT),
         SummaryItem(key="vc_inventoried", label=t("Điểm cầu đã có trong danh mục", "Endpoints inventoried"),
                     value=len(eps), type=S.INT),
-        SummaryItem(key="vc_not_inventoried", label=t("Điểm cầu chưa có trong danh mục", "Endpoints not in the inventory"),
+        SummaryItem(key="vc_not_inventoried",
+                    label=t("Điểm cầu chưa có trong danh mục", "Endpoints not in the inventory"),
                     value=max(target.target - len(eps), 0) if applies and target else None, type=S.INT),
         SummaryItem(key="vc_ready", label=t("Sẵn sàng cuối kỳ", "Ready at the end"), value=total["ready"], type=S.INT),
         SummaryItem(key="vc_codec_silent", label=t("Mạng tốt nhưng HNTH im lặng", "Network up, codec silent"),
@@ -127,7 +129,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
     if target is not None and not applies:
         notes.append(t(f"Chỉ tiêu điểm cầu của {target.plan} đã hết hiệu lực từ {target.expired_on:%d/%m/%Y}.",
                        f"The endpoint target of {target.plan} ended on {target.expired_on:%d/%m/%Y}."))
-    chart = Chart(key="vc_by_district_chart", title=t("Khả dụng điểm cầu theo huyện", "Endpoint availability by district"),
+    chart = Chart(key="vc_by_district_chart",
+                  title=t("Khả dụng điểm cầu theo huyện", "Endpoint availability by district"),
                   unit="%", labels=[str(r["name"]) for r in district_rows],
                   series=[ChartSeries(name=t("Khả dụng", "Availability"),
                                       values=[r["availability_pct"] for r in district_rows])],  # type: ignore[misc]

@@ -24,9 +24,10 @@ def test_example_config_is_valid_and_documents_every_section() -> None:
     s = load_settings(ROOT / "config.example.toml", environ={})
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     for section in ("[database]", "[general]", "[web]", "[logging]", "[poller]", "[probes.icmp]",
-                    "[probes.snmp]", "[retention]", "[status]", "[notifications]"):
+                    "[probes.snmp]", "[retention]", "[status]", "[notifications]", "[reports]"):
         assert section in text
     assert s.probes.icmp.packets == 3
+    assert s.reports.tier_reference == "tcvn9250-2012" and s.reports.threshold_pct == 99.0
 
 
 def test_environment_overrides_nested_keys(tmp_path: Path) -> None:

@@ -66,7 +66,8 @@ class Day:
         up = ("up", "none", None)
         rows: list[tuple[int, str, str, int | None, float, float | None]] = [
             (p.core, *up, -48, None),
-            (self.core2, *up, -48, 6), (self.core2, "down", "own_failure", None, 6, 6.25), (self.core2, *up, 6.25, None),
+            (self.core2, *up, -48, 6), (self.core2, "down", "own_failure", None, 6, 6.25),
+            (self.core2, *up, 6.25, None),
             (self.d0, *up, -48, 2), (self.d0, "down", "own_failure", None, 2, 3), (self.d0, *up, 3, None),
             (self.d1, *up, -48, None),
             (self.r[0], *up, -48, 2), (self.r[0], "unreachable", "parent_unreachable", self.d0, 2, 3),

@@ -206,3 +206,14 @@ def test_the_future_is_not_part_of_the_period(day: Day) -> None:
     assert r["up_s"] == (NOW - params.start).total_seconds()
     assert r["covered_pct"] == pytest.approx(100 * (NOW - params.start) / (params.end - params.start))
     assert any("chưa kết thúc" in n.vi for n in doc.notes)
+
+
+def test_tiers_are_not_compared_on_too_little_data(day: Day) -> None:
+    # Two days ending one hour into the hand-built day: most of the period is in the future, not measured.
+    from infra_monitor.reports.params import ReportParams
+
+    params = ReportParams(kind="datacenter", start=START, end=START + (END - START) * 2, as_of=date(2026, 3, 1))
+    doc = build_report(day.engine, params, now=h(1))
+    assert all(r["met"] is None and r["measured_pct"] == pytest.approx(100.0) for r in doc.table("dc_tiers").rows)
+    assert doc.summary_value("highest_tier_met") is None
+    assert any("no comparison with the tiers" in n.en for n in doc.notes)

@@ -54,10 +54,9 @@ def _pages(path: Path) -> int:
     return int(re.search(r"^Pages:\s+(\d+)", _run("pdfinfo", path), re.M).group(1))  # type: ignore[union-attr]
 
 
-def test_starts_as_pdf_and_is_fast_enough(pdf_vi: tuple[Path, float]) -> None:
-    path, elapsed = pdf_vi
+def test_starts_as_pdf(pdf_vi: tuple[Path, float]) -> None:
+    path, _elapsed = pdf_vi   # speed is measured by bench/bench_reports.py, never asserted in a test
     assert path.read_bytes().startswith(b"%PDF-")
-    assert elapsed < 6.0, f"200-row pdf took {elapsed:.2f} s"
 
 
 def test_decree_header_and_vietnamese_text(pdf_vi: tuple[Path, float]) -> None:
