@@ -40,7 +40,9 @@ class RegionLevelChoices(ChoiceSet):
 class RegionChangeKindChoices(ChoiceSet):
     MERGE = "merge"
     REPARENT = "reparent"
-    CHOICES = [(MERGE, "Merged into successor", "orange"), (REPARENT, "Parent changed", "blue")]
+    RENAME = "rename"
+    CHOICES = [(MERGE, "Merged into successor", "orange"), (REPARENT, "Parent changed", "blue"),
+               (RENAME, "Renamed", "teal")]
 
 
 class SiteCategoryChoices(ChoiceSet):

@@ -3,10 +3,11 @@
 ``build_demo_document(today)`` returns a plain dict in the import format of docs/inventory-format.md:
 the province's administrative units (``data/bac_giang_regions.json``, derived from open data) with the
 reorganisation of 1/7/2025 (``data/bac_giang_reorg_2025.json``, open data too: district level abolished,
-communes merged, see :func:`_reorganisation`), the 22 departments (``data/bac_giang_departments.json``,
-demo data), the provincial data center, every department, district and commune site with its router and
-videoconference endpoint, the leased circuits (VNPT WAN and TSLCD, a few second uplinks from Viettel) and
-the plan's coverage targets (22/10/230, valid until 1/7/2025; none is invented for the merged province).
+communes merged and renamed, see :mod:`inventory.demo_reorg`), the 22 departments
+(``data/bac_giang_departments.json``, demo data), the provincial data center, every department, district
+and commune site with its router and videoconference endpoint, the leased circuits (VNPT WAN and TSLCD, a
+few second uplinks from Viettel) and the plan's coverage targets (22/10/230, valid until 1/7/2025; none is
+invented for the merged province).
 
 Everything except the administrative units is invented. Every device's primary address is on loopback
 127.0.0.0/8 (127.10.0.n data center, 127.11.<department>.n, 127.<20+district>.<commune>.n), so probing the
@@ -24,6 +25,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, NamedTuple
 
+from inventory.demo_reorg import reorganisation
+
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
@@ -31,7 +34,6 @@ Doc = dict[str, Any]
 PLAN = "KH-59-2019"
 PLAN_NOTE = "Kế hoạch số 59/KH-UBND ngày 29/3/2019 của UBND tỉnh Bắc Giang"
 PLAN_FROM, PLAN_TO = date(2019, 3, 29), date(2025, 7, 1)  # valid_to is exclusive
-REORG_DATE = date(2025, 7, 1)  # district level abolished, communes merged, new province of Bắc Ninh
 DC = "dc-bac-giang"
 MCU = {"site": DC, "name": "dc-mcu-01"}
 MCU_IP = "127.10.0.40"
@@ -190,6 +192,16 @@ class _Builder:
             "z": dict(zip(("site", "device", "interface"), z, strict=True)),
         })
 
+    def uplink(self, provider: str, cid: str, ctype: str, kbps: int, installed: date, z: tuple[str, str, str]) -> None:
+        """An upstream circuit into ``z`` from the provider's network (no A end of ours)."""
+        if installed > self.today:
+            return
+        self.doc["circuits"].append({
+            "provider": provider, "cid": cid, "type": ctype, "status": "active", "commit_rate_kbps": kbps,
+            "install_date": installed.isoformat(), "description": "Kết nối vào Trung tâm dữ liệu",
+            "z": dict(zip(("site", "device", "interface"), z, strict=True)),
+        })
+
     def vc_endpoint(self, site: str, device: str, room: str, *, e164: str | None = None) -> None:
         """Add the videoconference record of a vc-endpoint device (H.323 with E.164, else SIP)."""
         record: Doc = {"device": {"site": site, "name": device}, "mcu": dict(MCU), "room": room}
@@ -228,7 +240,8 @@ def _catalogue(b: _Builder) -> None:
     doc["snmp_profiles"] = [{"name": SNMP_PROFILE, "version": "2c", "community": "public"}]
     doc["providers"] = [{"slug": "vnpt", "name": "VNPT"}, {"slug": "viettel", "name": "Viettel"}]
     doc["circuit_types"] = [{"slug": "tslcd", "name": "Mạng truyền số liệu chuyên dùng"},
-                            {"slug": "wan", "name": "WAN thuê kênh"}]
+                            {"slug": "wan", "name": "WAN thuê kênh"},
+                            {"slug": "internet", "name": "Internet trực tiếp"}]
     doc["coverage_targets"] = [
         {"plan": PLAN, "category": category, "target": target, "valid_from": PLAN_FROM.isoformat(),
          "valid_to": PLAN_TO.isoformat(), "description": PLAN_NOTE}
@@ -252,50 +265,6 @@ def _regions(b: _Builder, regions: Doc) -> None:
         for r in rows]
 
 
-def _reorganisation(b: _Builder, regions: Doc, reorg: Doc) -> None:
-    """Record the reorganisation of 1/7/2025 as regions and dated ``region_changes``.
-
-    The official 2025 codes reuse legacy ones (province 24 keeps its code; every 2025 commune carries the code
-    of one of the communes it took over), and a code is a region's permanent natural key. So a legacy unit
-    whose code the 2025 unit carries continues as that region (a commune is reparented to the province) and
-    keeps the name it was created with (names are not dated; the 2025 name is in its description); every
-    other legacy commune merges into its successor. The district level is abolished: each district merges
-    into the province, so a site registered at a district counts under the province. A 2025 unit with a code
-    of its own would be a new region, valid from the date, under the province.
-    """
-    when, rows = REORG_DATE.isoformat(), {r["code"]: r for r in b.doc["regions"]}
-    province, changes, new = reorg["province"], b.doc["region_changes"], {c["code"]: c for c in reorg["communes"]}
-    text = {u["code"]: f"{u['type']} {u['short_name']}" for u in [province, *reorg["communes"]]}
-    top, top_text = province["code"], text[province["code"]]
-    for unit in [province, *reorg["communes"]]:
-        if unit["code"] not in rows:
-            rows[unit["code"]] = {
-                "code": unit["code"], "name": unit["name"], "slug": unit["slug"], "level": unit["level"],
-                "unit_type": unit["type"], "parent": unit["parent"], "valid_from": when, "valid_to": None,
-                "latitude": unit["latitude"], "longitude": unit["longitude"], "description": ""}
-            b.doc["regions"].append(rows[unit["code"]])
-        elif rows[unit["code"]]["name"] != unit["name"]:
-            rows[unit["code"]]["description"] = f"Từ 01/07/2025: {unit['name']}"
-
-    def merge(code: str, into: str, note: str) -> None:
-        rows[code]["valid_to"] = when
-        changes.append({"region": code, "kind": "merge", "successor": into, "date": when, "note": note})
-
-    if regions["province"]["code"] != top:
-        merge(regions["province"]["code"], top, f"Sắp xếp ĐVHC cấp tỉnh: nhập vào {top_text}")
-    for district in regions["districts"]:
-        merge(district["code"], top, f"Bỏ cấp huyện từ 01/07/2025: địa bàn thuộc {top_text}")
-    for row in reorg["successors"]:
-        code, unit = row["legacy"], new[row["successor"]]
-        if code == unit["code"]:
-            changes.append({"region": code, "kind": "reparent", "parent": top, "date": when,
-                            "note": f"Bỏ cấp huyện: {unit['name']} trực thuộc {top_text}"})
-        elif code in new:
-            raise ValueError(f"commune {code} keeps its code in 2025 but its successor is {unit['code']}")
-        else:
-            merge(code, unit["code"], f"Sắp xếp ĐVHC cấp xã: nhập vào {text[unit['code']]} ({unit['code']})")
-
-
 def _data_center(b: _Builder, province: Doc) -> None:
     b.site(DC, "Trung tâm tích hợp dữ liệu tỉnh", "datacenter", province["code"], "so-tttt",
            21.2795, 106.1985, "Thành phố Bắc Giang, tỉnh Bắc Giang", date(2015, 1, 1),
@@ -305,6 +274,9 @@ def _data_center(b: _Builder, province: Doc) -> None:
                        for rack in ("R01", "R02")]
     for name, kind, octet, parent, rack in DC_DEVICES:
         b.device(DC, name, kind, f"127.10.0.{octet}", parent=parent, rack=rack, snmp=kind == "core")
+    # Two uplinks from two providers, one on each core router: the redundancy the TCVN 9250 report evidences.
+    b.uplink("vnpt", "VNPT-INET-DC-01", "internet", 1_000_000, date(2016, 1, 15), (DC, "dc-core-01", "Gi0/0/0"))
+    b.uplink("viettel", "VTL-INET-DC-01", "internet", 1_000_000, date(2021, 1, 15), (DC, "dc-core-02", "Gi0/0/0"))
 
 
 def _departments(b: _Builder, province: Doc) -> None:
@@ -391,7 +363,7 @@ def build_demo_document(today: date | None = None) -> Doc:
     b = _Builder(today)
     _catalogue(b)
     _regions(b, regions)
-    _reorganisation(b, regions, load_reorg_2025())
+    reorganisation(b.doc, regions, load_reorg_2025())
     _data_center(b, regions["province"])
     _departments(b, regions["province"])
     _districts(b, regions)

@@ -38,7 +38,7 @@ PLAIN: dict[str, tuple[str, ...]] = {
     "tags": ("slug", "name", "color"),
     "regions": ("code", "name", "slug", "level", "unit_type", "valid_from", "latitude", "longitude",
                 "description"),
-    "region_changes": ("kind", "date", "note"),
+    "region_changes": ("kind", "date", "new_name", "new_unit_type", "note"),
     "tenants": ("slug", "name", "description", "tags", "custom_fields"),
     "sites": ("slug", "name", "category", "status", "latitude", "longitude", "address", "description", "tags",
               "custom_fields"),

@@ -110,6 +110,9 @@ def _regions(t: _Tables) -> tuple[list[Doc], list[Doc]]:
             row["successor"] = _code(t, c.successor_id)
         if c.parent_id is not None:
             row["parent"] = _code(t, c.parent_id)
+        for column in ("new_name", "new_unit_type"):  # a rename's name and type from its date on
+            if getattr(c, column) is not None:
+                row[column] = getattr(c, column)
         row["note"] = c.note
         changes.append(row)
     return regions, changes

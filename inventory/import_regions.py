@@ -5,7 +5,9 @@ A ``regions`` row describes a unit as it was created: its ``parent`` becomes the
 
 * ``merge``: the unit's ``valid_to`` becomes the date, ``successor_id`` is set, and the parent link open at
   that date is closed on it;
-* ``reparent``: the link open at the date is closed on it and a new link to the new parent opens.
+* ``reparent``: the link open at the date is closed on it and a new link to the new parent opens;
+* ``rename``: only recorded; ``new_name`` (and ``new_unit_type``) are the unit's name from the date on
+  (:func:`inventory.queries.name_on`); the region row keeps the name it was created with.
 
 A change already recorded (same region, kind and date) is not applied again, so a re-import changes nothing.
 """
@@ -105,7 +107,11 @@ def region_changes(imp: _Importer) -> None:
                                                                   f'with code "{code}"')
         kind = values.get("kind")
         needed, forbidden = ("successor", "parent") if kind == Kind.MERGE else ("parent", "successor")
-        if kind in (Kind.MERGE, Kind.REPARENT):
+        if kind == Kind.RENAME:
+            for field in ("successor", "parent"):
+                if imp.ref_text(row, field, row.data.get(field)) is not None:
+                    row.issue(field, f"not allowed for kind {kind}")
+        elif kind in (Kind.MERGE, Kind.REPARENT):
             if imp.ref_text(row, forbidden, row.data.get(forbidden)) is not None:
                 row.issue(forbidden, f"not allowed for kind {kind}")
             target = imp.ref_text(row, needed, row.data.get(needed))
@@ -130,7 +136,7 @@ def _apply_change(imp: _Importer, row: Row, values: dict[str, Any]) -> None:
         imp.upsert(row, m.RegionChange, values)  # reports missing fields or marks the row failed
         return
     if recorded is not None:
-        for column in ("successor_id", "parent_id"):
+        for column in ("successor_id", "parent_id", "new_name", "new_unit_type"):
             if column in values and getattr(recorded, column) != values[column]:
                 row.issue(column.removesuffix("_id"), "differs from the change recorded for this region, kind "
                                                       "and date; recorded changes are never overwritten")
@@ -148,7 +154,7 @@ def _apply_change(imp: _Importer, row: Row, values: dict[str, Any]) -> None:
                      None)
     if values["kind"] == Kind.MERGE:
         _merge(imp, row, region, open_link, values)
-    else:
+    elif values["kind"] == Kind.REPARENT:
         _reparent(imp, row, region, open_link, values)
     if not row.skip:
         imp.upsert(row, m.RegionChange, values)

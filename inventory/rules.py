@@ -105,6 +105,21 @@ def _region_change(obj: RegionChange, _lookup: Lookup, errors: Errors) -> None:
             errors.add("successor_id", "a region cannot be merged into itself")
     if obj.kind == ch.RegionChangeKindChoices.REPARENT and obj.parent_id is None:
         errors.add("parent_id", "a reparent needs the new parent region")
+    _rename(obj, errors)
+
+
+def _rename(obj: RegionChange, errors: Errors) -> None:
+    """A rename carries the new name (and maybe type) and nothing else; other kinds carry neither."""
+    if obj.kind != ch.RegionChangeKindChoices.RENAME:
+        for field in ("new_name", "new_unit_type"):
+            if getattr(obj, field) is not None:
+                errors.add(field, f"only a rename carries {field}; this change is a {obj.kind}")
+        return
+    if obj.new_name is None or not obj.new_name.strip():
+        errors.add("new_name", "a rename needs the new name")
+    for field in ("successor_id", "parent_id"):
+        if getattr(obj, field) is not None:
+            errors.add(field, "not allowed for a rename; record a merge or a reparent separately")
 
 
 def _site(obj: Site, lookup: Lookup, errors: Errors) -> None:

@@ -8,7 +8,8 @@ Messages name the object, the field and what is allowed. Checks:
   choice values, slugs, referenced rows exist, unique columns and unique constraints;
 * per model: IP syntax (normalised ``address`` with prefix, ``host`` without), a device's primary IP on one of
   its interfaces, no cycle in device parents, rack/location in the device's site, circuit terminations on
-  interfaces of devices at the termination's site, SNMP credentials, coordinates, validity dates.
+  interfaces of devices at the termination's site, SNMP credentials, coordinates, validity dates, region
+  renames (new name and type stripped and NFC-normalised; only a rename carries them).
 
 Lookups of other objects go through a :class:`Lookup`: :class:`SessionLookup` queries the database (API, CLI);
 the importer passes its preloaded in-memory index so that validating a row never costs a query.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -277,9 +279,19 @@ def _normalise_asset_tag(obj: Any, errors: Errors) -> None:
         obj.asset_tag = None
 
 
+def _normalise_rename(obj: Any, errors: Errors) -> None:
+    """A rename's new name and type as stored: stripped, Unicode NFC (blank type = unchanged)."""
+    for field in ("new_name", "new_unit_type"):
+        value = getattr(obj, field)
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFC", value.strip())
+            setattr(obj, field, None if field == "new_unit_type" and not value else value)
+
+
 _NORMALISERS: dict[type[InventoryModel], tuple[Callable[[Any, Errors], None], ...]] = {
     IPAddress: (_normalise_ip,),
     Device: (_normalise_asset_tag,),
+    RegionChange: (_normalise_rename,),
 }
 
 

@@ -1,6 +1,7 @@
 """The administrative structure on one date for the status page: regions in force, parents, successors.
 
-Loaded with two queries (regions with validity and successor; dated parent links) and cached by the read
+Loaded with three queries (regions with validity and successor; dated parent links; recorded renames, so a
+region shows the name in force on the date, by :func:`inventory.queries.name_on`) and cached by the read
 model until a region or a link changes. A site keeps the region it was registered in; after a merge it
 counts under the successor in force on the date, as in :mod:`inventory.queries`.
 """
@@ -15,10 +16,12 @@ from sqlalchemy.engine import Connection
 
 from infra_monitor.status.regions import ParentLink, RegionInfo, RegionTree
 from inventory.choices import RegionLevelChoices
-from inventory.models import Region, RegionParentLink
+from inventory.models import Region, RegionChange, RegionParentLink
+from inventory.queries import name_on, rename_select, renames_by_region
 
 REGION = Region.__table__.c  # type: ignore[attr-defined]
 LINK = RegionParentLink.__table__.c  # type: ignore[attr-defined]
+CHANGE = RegionChange.__table__.c  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -72,13 +75,19 @@ class Regions:
 
 
 def load_regions(conn: Connection, on: date) -> Regions:
-    """Regions, their validity and successors, and the parent links valid on ``on`` (two queries)."""
-    rows = conn.execute(select(REGION.id, REGION.code, REGION.slug, REGION.name, REGION.level, REGION.valid_from,
-                               REGION.valid_to, REGION.successor_id)).all()
+    """Regions with their name on ``on``, their validity and successors, and the parent links valid on ``on``
+    (three queries: regions, links, renames; names by :func:`inventory.queries.name_on`)."""
+    rows = conn.execute(select(REGION.id, REGION.code, REGION.slug, REGION.name, REGION.level, REGION.unit_type,
+                               REGION.valid_from, REGION.valid_to, REGION.successor_id)).all()
     links = [ParentLink(r.region_id, r.parent_id, r.valid_from, r.valid_to)
              for r in conn.execute(select(LINK.region_id, LINK.parent_id, LINK.valid_from, LINK.valid_to))]
-    tree = RegionTree.build([RegionInfo(id=r.id, code=r.code, slug=r.slug, name=r.name, level=r.level)
-                             for r in rows], links, on)
+    renames = renames_by_region(conn.execute(rename_select()))
+    infos = []
+    for r in rows:
+        named = name_on(r.name, r.unit_type, renames.get(r.id, ()), on)
+        infos.append(RegionInfo(id=r.id, code=r.code, slug=r.slug, name=named.name, level=r.level,
+                                unit_type=named.unit_type))
+    tree = RegionTree.build(infos, links, on)
     alive = {r.id for r in rows
              if (r.valid_from is None or r.valid_from <= on) and (r.valid_to is None or on < r.valid_to)}
     successor = {r.id: r.successor_id for r in rows if r.successor_id is not None}

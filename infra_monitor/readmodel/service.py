@@ -30,7 +30,7 @@ from infra_monitor.readmodel import series as se
 from infra_monitor.readmodel import sites as si
 from infra_monitor.readmodel.fmt import zone
 from infra_monitor.readmodel.frame import DEV, SITE, SiteFilter, load_sites, site_ids
-from infra_monitor.readmodel.regions import LINK, REGION, Regions, load_regions
+from infra_monitor.readmodel.regions import CHANGE, LINK, REGION, Regions, load_regions
 from infra_monitor.readmodel.schemas import (
     CoverageRow,
     DeviceDetail,
@@ -130,7 +130,8 @@ class ReadModel:
         return self.cache.get(key, self._token(), compute)
 
     def regions(self) -> Regions:
-        """The administrative structure in force today, cached until regions or parent links change."""
+        """The administrative structure in force today, cached until regions, parent links or region changes
+        (renames) change."""
         if self.cache.ttl_s <= 0:
             with self.engine.connect() as conn:
                 return load_regions(conn, self.as_of())
@@ -140,7 +141,8 @@ class ReadModel:
             with self.engine.connect() as conn:
                 token = tuple(conn.execute(select(*(
                     select(agg).scalar_subquery() for agg in (func.count(REGION.id), func.max(REGION.last_updated),
-                                                               func.count(LINK.id), func.max(LINK.last_updated))
+                                                               func.count(LINK.id), func.max(LINK.last_updated),
+                                                               func.count(CHANGE.id), func.max(CHANGE.last_updated))
                 ))).one())
             self._last_regions_token = (now, token)
 

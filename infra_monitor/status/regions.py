@@ -13,11 +13,14 @@ from datetime import date
 
 @dataclass(frozen=True)
 class RegionInfo:
+    """A region as shown on one date: ``name`` and ``unit_type`` are those in force then (after renames)."""
+
     id: int
     code: str = ""
     slug: str = ""
     name: str = ""
     level: str = ""
+    unit_type: str = ""
 
 
 @dataclass(frozen=True)

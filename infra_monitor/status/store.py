@@ -87,8 +87,12 @@ def load_topology(session: Session, *, monitored_only: bool = True) -> Topology:
 
 
 def load_regions(session: Session, on: date) -> RegionTree:
-    """Regions and the parent links valid on ``on`` (2 queries)."""
-    regions = [RegionInfo(id=i, code=c or "", slug=s or "", name=n or "", level=lv or "")
+    """Regions (named as on ``on``: renames applied) and the parent links valid on ``on`` (3 queries)."""
+    from inventory.queries import name_on, rename_select, renames_by_region
+
+    renames = renames_by_region(session.execute(rename_select()))
+    regions = [RegionInfo(id=i, code=c or "", slug=s or "", name=name_on(n or "", "", renames.get(i, ()), on).name,
+                          level=lv or "")
                for i, c, s, n, lv in session.execute(text("SELECT id, code, slug, name, level FROM region"))]
     links_q = text("SELECT region_id, parent_id, valid_from, valid_to FROM region_parent_link").columns(
         region_id=None, parent_id=None, valid_from=Date, valid_to=Date)  # type: ignore[arg-type]

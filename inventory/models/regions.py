@@ -1,8 +1,9 @@
 """Administrative units (province → district → commune) with dated parent links and recorded changes.
 
-Units change (merges, the 2025 abolition of districts); their official codes are permanent. So a region
-never has its parent overwritten: ``RegionParentLink`` rows carry validity dates, and ``RegionChange`` records
-each reorganisation. :func:`inventory.queries.regions_as_of` answers "what was the structure at date D".
+Units change (merges, the 2025 abolition of districts, renames); their official codes are permanent. So a
+region never has its parent or name overwritten: ``RegionParentLink`` rows carry validity dates, and
+``RegionChange`` records each reorganisation (a ``rename`` dates a new name).
+:func:`inventory.queries.regions_as_of` answers "what was the structure at date D".
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ class RegionParentLink(InventoryModel, table=True):
 
 
 class RegionChange(InventoryModel, table=True):
-    """A recorded reorganisation: a merge into a successor, or a change of parent, at a date."""
+    """A recorded reorganisation at a date: a merge into a successor, a change of parent, or a rename.
+
+    A ``rename`` carries ``new_name`` (and optionally ``new_unit_type``): the name and type in force from
+    ``date`` on; the region's own ``name``/``unit_type`` are the ones it was created with.
+    :func:`inventory.queries.name_on` is the one rule for the name of a region on a date.
+    """
 
     __tablename__ = "region_change"
     __table_args__ = (UniqueConstraint("region_id", "kind", "date", name="uq_region_change"),)
@@ -69,6 +75,9 @@ class RegionChange(InventoryModel, table=True):
     date: date
     successor_id: int | None = Field(default=None, foreign_key="region.id", ondelete="RESTRICT")
     parent_id: int | None = Field(default=None, foreign_key="region.id", ondelete="RESTRICT")
+    new_name: str | None = Field(default=None, max_length=200, description="rename: the name from date on")
+    new_unit_type: str | None = Field(default=None, max_length=50,
+                                      description="rename: the unit type from date on (null: unchanged)")
     note: str = Field(default="", max_length=500)
 
     def display(self) -> str:

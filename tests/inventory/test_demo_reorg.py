@@ -69,7 +69,8 @@ def test_the_open_data_maps_every_legacy_commune_to_one_of_58_units_in_province_
 def test_the_document_ends_every_district_and_merged_commune_on_the_reorganisation_day() -> None:
     doc = build_demo_document(TODAY)
     kinds = Counter((c["kind"], c["date"]) for c in doc["region_changes"])
-    assert kinds == {("merge", "2025-07-01"): 10 + 192 - NEW_UNITS, ("reparent", "2025-07-01"): NEW_UNITS}
+    assert kinds == {("merge", "2025-07-01"): 10 + 192 - NEW_UNITS, ("reparent", "2025-07-01"): NEW_UNITS,
+                     ("rename", "2025-07-01"): 1 + 37}  # the province and the communes named anew in 2025
     ended = {r["code"] for r in doc["regions"] if r["valid_to"] == "2025-07-01"}
     assert ended == {c["region"] for c in doc["region_changes"] if c["kind"] == "merge"}
     assert [t["valid_to"] for t in doc["coverage_targets"]] == ["2025-07-01"] * 4
@@ -137,9 +138,10 @@ def test_regions_command_prints_the_2025_structure_today_and_the_legacy_one_in_2
 
     assert today.exit_code == 0 and before.exit_code == 0
     assert f"regions on 02/12/2026: {1 + NEW_UNITS}" in today.stdout
-    assert f"24 Tỉnh Bắc Giang (province, {NEW_UNITS} below)" in today.stdout
-    assert "(district" not in today.stdout and "  07210 Phường Hoàng Văn Thụ (commune)" in today.stdout
-    assert "regions on 31/12/2019: 203" in before.stdout and "(province, 10 below)" in before.stdout
+    assert f"24 Tỉnh Bắc Ninh (province, {NEW_UNITS} below)" in today.stdout
+    assert "(district" not in today.stdout and "  07210 Phường Bắc Giang (commune)" in today.stdout
+    assert "regions on 31/12/2019: 203" in before.stdout and "24 Tỉnh Bắc Giang (province, 10 below)" in before.stdout
+    assert "    07210 Phường Hoàng Văn Thụ (commune)" in before.stdout
 
 
 def test_a_2025_unit_with_codes_of_its_own_becomes_a_new_region(
