@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from infra_monitor.reports.common import (
     END_STATES,
+    PDF_DETAIL_ROWS,
     availability_cells,
     availability_columns,
     col,
@@ -24,6 +25,7 @@ from infra_monitor.reports.common import (
     stats_of,
     sum_av,
     vi_num,
+    worst_first,
 )
 from infra_monitor.reports.dataset import CircuitInfo, Dataset
 from infra_monitor.reports.document import Cell, Chart, ChartSeries, ColumnType, Section, SummaryItem, Table, Text, t
@@ -125,17 +127,21 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
               columns=[level_col(), col("site", "Điểm", "Site"), col("slug", "Mã điểm", "Slug"),
                        col("unit", "Đơn vị hành chính", "Unit"), col("district", "Huyện", "District"),
                        col("state_at_end", "Cuối kỳ", "At end", S.ENUM, END_STATES), *av_cols,
-                       col("top_root_cause", "Nguyên nhân gốc chính", "Main root cause")], rows=site_rows),
+                       col("top_root_cause", "Nguyên nhân gốc chính", "Main root cause")],
+              rows=worst_first(site_rows), pdf_max_rows=PDF_DETAIL_ROWS),
         Table(key="availability_by_device", title=t("Khả dụng theo thiết bị", "Availability by device"),
               columns=[col("device", "Thiết bị", "Device"), col("site", "Điểm", "Site"), col("role", "Vai trò", "Role"),
                        col("state_at_end", "Cuối kỳ", "At end", S.ENUM, END_STATES), *av_cols,
-                       col("top_root_cause", "Nguyên nhân gốc chính", "Main root cause")], rows=device_rows),
+                       col("top_root_cause", "Nguyên nhân gốc chính", "Main root cause")],
+              rows=worst_first(device_rows), pdf_max_rows=PDF_DETAIL_ROWS),
         Table(key="availability_by_circuit", title=t("Khả dụng theo đường truyền", "Availability by circuit"),
               columns=[col("cid", "Mã đường truyền", "Circuit"), col("provider", "Nhà cung cấp", "Provider"),
                        col("type", "Loại", "Type"), col("site", "Điểm được phục vụ", "Served site"),
                        col("measured_by", "Đo qua thiết bị", "Measured by"),
                        col("commit_rate_kbps", "Tốc độ cam kết (kbit/s)", "Committed rate (kbit/s)", S.INT),
-                       col("state_at_end", "Cuối kỳ", "At end", S.ENUM, END_STATES), *av_cols], rows=circuit_rows),
+                       col("state_at_end", "Cuối kỳ", "At end", S.ENUM, END_STATES), *av_cols],
+                           rows=worst_first(circuit_rows),
+              pdf_max_rows=PDF_DETAIL_ROWS),
         Table(key="downtime_by_root_cause", title=t("Gián đoạn theo nguyên nhân gốc", "Downtime by root cause"),
               description=t("Thời gian thiết bị bị cắt sau mỗi sự cố gốc.",
                             "Device-time cut off behind each root cause."),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from infra_monitor.reports.common import col, vi_num
+from infra_monitor.reports.common import PDF_DETAIL_ROWS, col, vi_num
 from infra_monitor.reports.dataset import CircuitInfo, Dataset, Termination
 from infra_monitor.reports.document import Cell, Chart, ChartSeries, ColumnType, Section, SummaryItem, Table, Text, t
 from infra_monitor.storage.models import InterfaceRollup
@@ -109,7 +109,8 @@ def build(ds: Dataset, conn: Connection
         r["rank"] = rank
     S = ColumnType
     table = Table(
-        key="capacity_by_circuit", title=t("Mức sử dụng băng thông theo đường truyền", "Link utilisation by circuit"),
+        pdf_max_rows=PDF_DETAIL_ROWS, key="capacity_by_circuit", title=t("Mức sử dụng băng thông theo đường truyền",
+            "Link utilisation by circuit"),
         description=t(f"Phân vị 95 từ số liệu 5 phút; ngưỡng {vi_num(p.utilisation_threshold_pct)} % tốc độ cam kết.",
                       f"95th percentile of 5-minute rates; threshold {p.utilisation_threshold_pct:g} % "
                       "of the committed rate."),
@@ -134,8 +135,8 @@ def build(ds: Dataset, conn: Connection
     chart = Chart(key="capacity_top", title=t("Đường truyền chịu tải cao nhất (P95 / cam kết)",
                                               "Circuits under most pressure (P95 / committed)"), unit="%",
                   labels=[str(r["cid"]) for r in top],
-                  series=[ChartSeries(name=t("Vào", "In"), values=[r["p95_in_pct"] for r in top]),  # type: ignore[misc]
-                          ChartSeries(name=t("Ra", "Out"), values=[r["p95_out_pct"] for r in top])],  # type: ignore[misc]
+                  series=[ChartSeries(name=t("Vào", "In"), values=_pcts(top, "p95_in_pct")),
+                          ChartSeries(name=t("Ra", "Out"), values=_pcts(top, "p95_out_pct"))],
                   references=[(t("Ngưỡng", "Threshold"), p.utilisation_threshold_pct)],
                   value_max=max([100.0, *[_p95_pct(r) for r in top]]))
     measured = [r for r in rows if r["samples"]]
@@ -158,6 +159,10 @@ def build(ds: Dataset, conn: Connection
     sections = [Section(title=t("Mức sử dụng băng thông", "Link utilisation"), tables=["capacity_by_circuit"],
                         charts=["capacity_top"])]
     return summary, notes, sections, [table], [chart]
+
+
+def _pcts(rows: list[dict[str, Cell]], key: str) -> list[float | None]:
+    return [float(v) if isinstance(v, int | float) else None for v in (r.get(key) for r in rows)]
 
 
 def _measured_end(c: CircuitInfo, samples: dict[int, Samples]) -> Termination | None:

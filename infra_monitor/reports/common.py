@@ -39,6 +39,18 @@ END_STATES: dict[str, Text] = {
 BOOL_NOTE = t("có/không", "yes/no")
 
 
+PDF_DETAIL_ROWS = 40   # detail tables (per site, device, circuit) show their worst rows in the pdf
+PDF_LIST_ROWS = 100    # gap lists
+
+
+def worst_first(rows: list[dict[str, Cell]], key: str = "availability_pct") -> list[dict[str, Cell]]:
+    """Rows by ascending ``key`` (worst first), rows without a figure after them, stable otherwise."""
+    def order(r: dict[str, Cell]) -> tuple[bool, float]:
+        v = r.get(key)
+        return (not isinstance(v, int | float), float(v) if isinstance(v, int | float) else 0.0)
+    return sorted(rows, key=order)
+
+
 def vi_num(value: float) -> str:
     """A threshold in a Vietnamese label: decimal comma (``99,5``), no trailing zeros."""
     return f"{value:g}".replace(".", ",")
@@ -138,9 +150,17 @@ def merge_stats(items: Iterable[OutageStats]) -> OutageStats:
 
 
 def params_summary(p: ReportParams) -> dict[str, Any]:
-    return {"threshold_pct": p.threshold_pct, "utilisation_threshold_pct": p.utilisation_threshold_pct,
-            "maintenance_as_down": p.maintenance_as_down, "no_data_as_down": p.no_data_as_down,
-            "tier_reference": p.tier_reference.value, "timezone": p.timezone}
+    """The parameters that shape this kind of report (the others would only confuse a reader)."""
+    out: dict[str, Any] = {}
+    if p.kind != "capacity":
+        out.update(threshold_pct=p.threshold_pct, maintenance_as_down=p.maintenance_as_down,
+                   no_data_as_down=p.no_data_as_down)
+    else:
+        out["utilisation_threshold_pct"] = p.utilisation_threshold_pct
+    if p.kind == "datacenter":
+        out["tier_reference"] = p.tier_reference.value
+    out["timezone"] = p.timezone
+    return out
 
 
 def policy_note(p: ReportParams) -> Text:

@@ -17,6 +17,7 @@ from datetime import datetime
 from infra_monitor.reports.common import (
     END_STATES,
     LEVELS,
+    PDF_LIST_ROWS,
     availability_cells,
     availability_columns,
     availability_pct,
@@ -277,30 +278,33 @@ def _gap_tables(ds: Dataset, ends: list[SiteEnd], connected: set[int]) -> list[T
         return r.name, ds.sites[r.site_id].name if r.site_id in ds.sites else None
 
     tables = [
-        Table(key="gap_not_inventoried", title=t("Đơn vị chưa có trong danh mục", "Units not in the inventory"),
+        Table(pdf_max_rows=PDF_LIST_ROWS, key="gap_not_inventoried", title=t("Đơn vị chưa có trong danh mục",
+              "Units not in the inventory"),
               columns=[level_col(), col("code", "Mã", "Code"), col("name", "Đơn vị", "Unit"),
                        col("district", "Huyện", "District")], rows=missing),
-        Table(key="gap_no_circuit", title=t("Điểm chưa có đường truyền hoạt động", "Sites without an active circuit"),
+        Table(pdf_max_rows=PDF_LIST_ROWS, key="gap_no_circuit", title=t("Điểm chưa có đường truyền hoạt động",
+              "Sites without an active circuit"),
               columns=[*_site_cols(), col("status", "Tình trạng", "Status")],
               rows=[{**_site_cells(e), "status": e.site.status} for e in ends if not e.connected]),
-        Table(key="gap_down", title=t("Điểm mất kết nối (tự hỏng)", "Sites down (own failure)"),
+        Table(pdf_max_rows=PDF_LIST_ROWS, key="gap_down", title=t("Điểm mất kết nối (tự hỏng)",
+              "Sites down (own failure)"),
               columns=[*_site_cols(), col("since", "Từ", "Since", T.DATETIME), col("device", "Thiết bị", "Device")],
               rows=[{**_site_cells(e), "since": e.since, "device": who(e)} for e in ends if e.state == "down"]),
-        Table(key="gap_unreachable",
+        Table(pdf_max_rows=PDF_LIST_ROWS, key="gap_unreachable",
               title=t("Điểm không tới được do lỗi phía trên", "Sites unreachable behind a failure"),
               columns=[*_site_cols(), col("since", "Từ", "Since", T.DATETIME),
                        col("root_device", "Nguyên nhân gốc", "Root cause"),
                        col("root_site", "Tại điểm", "At site")],
               rows=[{**_site_cells(e), "since": e.since, "root_device": root_of(e)[0], "root_site": root_of(e)[1]}
                     for e in ends if e.state == "unreachable"]),
-        Table(key="gap_maintenance", title=t("Điểm đang bảo trì", "Sites in maintenance"),
+        Table(pdf_max_rows=PDF_LIST_ROWS, key="gap_maintenance", title=t("Điểm đang bảo trì", "Sites in maintenance"),
               columns=[*_site_cols(), col("since", "Từ", "Since", T.DATETIME)],
               rows=[{**_site_cells(e), "since": e.since} for e in ends if e.state == "maintenance"]),
-        Table(key="gap_no_data", title=t("Điểm không có dữ liệu", "Sites without data"),
+        Table(pdf_max_rows=PDF_LIST_ROWS, key="gap_no_data", title=t("Điểm không có dữ liệu", "Sites without data"),
               columns=[*_site_cols(), col("monitored_devices", "Thiết bị được giám sát", "Monitored devices", INT)],
               rows=[{**_site_cells(e), "monitored_devices": len(ds.site_devices(e.site.id))}
                     for e in ends if e.state == "no_data"]),
-        Table(key="vc_not_ready", title=t("Mạng tốt nhưng điểm cầu HNTH không sẵn sàng",
+        Table(pdf_max_rows=PDF_LIST_ROWS, key="vc_not_ready", title=t("Mạng tốt nhưng điểm cầu HNTH không sẵn sàng",
                                           "Network up but videoconference endpoint not ready"),
               columns=[*_site_cols(), col("room", "Phòng họp", "Room"),
                        col("codec_state", "Thiết bị HNTH", "Codec", T.ENUM, END_STATES)],
@@ -319,12 +323,13 @@ def _summary(ds: Dataset, level_rows: list[dict[str, Cell]]) -> list[SummaryItem
         if r is None:
             continue
         name = LEVELS[lvl]
-        out += [SummaryItem(key=f"{lvl}_target", label=t(f"{name.vi}: chỉ tiêu", f"{name.en}: target"),
-                            value=r["target"], type=ColumnType.INT),
-                SummaryItem(key=f"{lvl}_units_in_force", label=t(f"{name.vi}: số đơn vị tại ngày đối chiếu",
-                                                                 f"{name.en}: units on the as-of date"),
-                            value=r.get("units_in_force"), type=ColumnType.INT),
-                SummaryItem(key=f"{lvl}_inventoried", label=t(f"{name.vi}: đã có trong danh mục",
+        out.append(SummaryItem(key=f"{lvl}_target", label=t(f"{name.vi}: chỉ tiêu", f"{name.en}: target"),
+                               value=r["target"], type=ColumnType.INT))
+        if lvl != "vc":
+            out.append(SummaryItem(key=f"{lvl}_units_in_force", label=t(f"{name.vi}: số đơn vị tại ngày đối chiếu",
+                                                                        f"{name.en}: units on the as-of date"),
+                                   value=r.get("units_in_force"), type=ColumnType.INT))
+        out += [SummaryItem(key=f"{lvl}_inventoried", label=t(f"{name.vi}: đã có trong danh mục",
                                                               f"{name.en}: inventoried"),
                             value=r["inventoried"], type=ColumnType.INT),
                 SummaryItem(key=f"{lvl}_reachable", label=t(f"{name.vi}: kết nối được cuối kỳ",

@@ -76,6 +76,8 @@ class Table(BaseModel):
     columns: list[Column]
     rows: list[dict[str, Cell]] = Field(default_factory=list, description="one dict per row, keyed by column key")
     total: dict[str, Cell] | None = Field(default=None, description="an optional totals row")
+    pdf_max_rows: int | None = Field(default=None, description="the pdf shows only the first rows (the table is "
+                                     "sorted worst first) and says how many more the other formats hold")
 
 
 class SummaryItem(BaseModel):

@@ -22,6 +22,7 @@ from infra_monitor.reports.formatting import (
     NUMERIC_TYPES,
     fmt_date,
     fmt_datetime,
+    fmt_number,
     format_cell,
     format_param,
     format_value,
@@ -103,6 +104,8 @@ _L = {
     "recipients": Text(vi="Nơi nhận:", en="Recipients:"),
     "table": Text(vi="Bảng", en="Table"),
     "figure": Text(vi="Biểu đồ", en="Chart"),
+    "more_rows": Text(vi="… và {n} dòng khác (đầy đủ trong tệp xlsx, csv, json của cùng báo cáo).",
+                      en="… and {n} more rows (all of them in the xlsx, csv and json of the same report)."),
 }
 
 
@@ -129,6 +132,8 @@ def _table_ctx(table: Table, lang: str, doc: ReportDocument, number: int) -> dic
     def cells(values: dict[str, Any], total: bool = False) -> list[dict[str, Any]]:
         return [{"text": text(c, values, total), "cls": _cell_class(c)} for c in table.columns]
 
+    limit = table.pdf_max_rows if table.pdf_max_rows is not None else len(table.rows)
+
     def label(column: Column) -> str:
         base = tr(column.label, lang)
         return f"{base} {gmt_label(tz, doc.header.generated_at)}" if column.type == ColumnType.DATETIME else base
@@ -140,7 +145,9 @@ def _table_ctx(table: Table, lang: str, doc: ReportDocument, number: int) -> dic
         "wide": len(table.columns) > 6,
         "landscape": len(table.columns) > LANDSCAPE_COLUMNS,
         "columns": [{"label": label(c), "cls": _cell_class(c)} for c in table.columns],
-        "rows": [cells(r) for r in table.rows],
+        "rows": [cells(r) for r in table.rows[:limit]],
+        "more": (tr(_L["more_rows"], lang).format(n=fmt_number(len(table.rows) - limit, lang))
+                 if len(table.rows) > limit else ""),
         "total": cells(table.total, total=True) if table.total is not None else None,
     }
 

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 
 from infra_monitor.reports.common import (
     END_STATES,
+    PDF_DETAIL_ROWS,
     availability_cells,
     availability_columns,
     availability_pct,
@@ -20,6 +21,7 @@ from infra_monitor.reports.common import (
     merge_stats,
     stats_of,
     sum_av,
+    worst_first,
 )
 from infra_monitor.reports.coverage import codec_state
 from infra_monitor.reports.dataset import Dataset, VCInfo
@@ -99,14 +101,14 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
               columns=[level_col(), *group_cols], rows=level_rows),
         Table(key="vc_by_district", title=t("Điểm cầu theo huyện", "Endpoints by district"),
               columns=[col("code", "Mã", "Code"), col("name", "Huyện", "District"), *group_cols], rows=district_rows),
-        Table(key="vc_endpoints", title=t("Danh sách điểm cầu", "Endpoints"),
+        Table(pdf_max_rows=PDF_DETAIL_ROWS, key="vc_endpoints", title=t("Danh sách điểm cầu", "Endpoints"),
               columns=[level_col(), col("site", "Điểm", "Site"), col("room", "Phòng họp", "Room"),
                        col("device", "Thiết bị", "Device"), col("protocol", "Giao thức", "Protocol"),
                        col("district", "Huyện", "District"),
                        col("network_state", "Mạng tại điểm", "Site network", S.ENUM, END_STATES),
                        col("codec_state", "Thiết bị HNTH", "Codec", S.ENUM, END_STATES),
                        col("readiness", "Sẵn sàng", "Readiness", S.ENUM, READINESS), *availability_columns()],
-              rows=rows),
+              rows=worst_first(rows)),
     ]
     total = _group(ds, eps)
     summary = [

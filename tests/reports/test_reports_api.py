@@ -103,8 +103,10 @@ def test_options_and_as_of_reach_the_document(api: tuple[TestClient, Province]) 
     header = r.json()["header"]
     assert header["as_of"] == start.isoformat()
     assert header["parameters"] | {"timezone": None} == {
-        "threshold_pct": 99.5, "utilisation_threshold_pct": 70.0, "maintenance_as_down": True,
+        "threshold_pct": 99.5, "maintenance_as_down": True,
         "no_data_as_down": True, "tier_reference": "tia-942", "timezone": None}
+    capacity = client.get(f"/api/reports/capacity?{_q(start, end)}&utilisation_threshold_pct=70").json()
+    assert capacity["header"]["parameters"]["utilisation_threshold_pct"] == 70.0
 
 
 def test_xlsx_download_opens_with_the_summary_sheet_first(api: tuple[TestClient, Province]) -> None:
