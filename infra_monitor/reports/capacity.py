@@ -11,52 +11,89 @@ rollups are kept ``retention.rollup_5m_days`` (90 days by default): a longer per
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
 from infra_monitor.reports.common import PDF_DETAIL_ROWS, col, vi_num
 from infra_monitor.reports.dataset import CircuitInfo, Dataset, Termination
 from infra_monitor.reports.document import Cell, Chart, ChartSeries, ColumnType, Section, SummaryItem, Table, Text, t
 from infra_monitor.storage.models import InterfaceRollup
+from inventory.models import Circuit, CircuitTermination
 
 IR = InterfaceRollup.__table__.c  # type: ignore[attr-defined]
+TERM = CircuitTermination.__table__.c  # type: ignore[attr-defined]
+CIRCUIT = Circuit.__table__.c  # type: ignore[attr-defined]
 BUCKET_S = 300
+
+
+def p95_index(n: int) -> int:
+    """0-based index of the 95th percentile among ``n`` ascending values: round(n × 0.95) − 1, half up."""
+    return max((n * 95 + 50) // 100 - 1, 0)
 
 
 def percentile95(values: list[float]) -> float | None:
     """LibreNMS's 95th percentile: sorted ascending, index round(n × 0.95) − 1 (round half up)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = max((len(ordered) * 95 + 50) // 100 - 1, 0)
-    return ordered[index]
+    return sorted(values)[p95_index(len(values))] if values else None
 
 
-@dataclass
-class Samples:
-    ins: list[float]
-    outs: list[float]
+@dataclass(frozen=True)
+class Counts:
+    n: int
     peak: float | None
 
 
-def load_samples(conn: Connection, ds: Dataset, interface_ids: set[int]) -> dict[int, Samples]:
-    """5-minute average rates (bit/s) per interface within the measured period (one query)."""
-    out: dict[int, Samples] = defaultdict(lambda: Samples([], [], None))
+def _avg(column: Any) -> Any:
+    return column / IR.n
+
+
+def _in_period(ds: Dataset) -> list[Any]:
+    return [IR.resolution == BUCKET_S, IR.bucket >= ds.params.start, IR.bucket < ds.stop, IR.n > 0]
+
+
+def sample_counts(conn: Connection, ds: Dataset, interface_ids: set[int]) -> dict[int, Counts]:
+    """Per interface, the 5-minute samples in the measured period and the peak rate (one grouped query)."""
     if not interface_ids:
         return {}
-    stmt = (select(IR.interface_id, IR.n, IR.in_bps_sum, IR.out_bps_sum, IR.in_bps_max, IR.out_bps_max)
-            .where(IR.resolution == BUCKET_S, IR.interface_id.in_(sorted(interface_ids)),
-                   IR.bucket >= ds.params.start, IR.bucket < ds.stop, IR.n > 0))
-    for r in conn.execute(stmt):
-        s = out[r.interface_id]
-        s.ins.append(r.in_bps_sum / r.n)
-        s.outs.append(r.out_bps_sum / r.n)
-        peak = max(x for x in (r.in_bps_max, r.out_bps_max, r.in_bps_sum / r.n, r.out_bps_sum / r.n) if x is not None)
-        s.peak = peak if s.peak is None else max(s.peak, peak)
-    return dict(out)
+    stmt = (select(IR.interface_id, func.count(), func.max(IR.in_bps_max), func.max(IR.out_bps_max),
+                   func.max(_avg(IR.in_bps_sum)), func.max(_avg(IR.out_bps_sum)))
+            .where(*_in_period(ds), IR.interface_id.in_(sorted(interface_ids))).group_by(IR.interface_id))
+    out = {}
+    for iface, n, *peaks in conn.execute(stmt):
+        values = [float(x) for x in peaks if x is not None]
+        out[int(iface)] = Counts(int(n), max(values) if values else None)
+    return out
+
+
+def above_counts(conn: Connection, ds: Dataset, interface_ids: set[int]) -> dict[tuple[int, int], int]:
+    """Per (interface, circuit ending on it), the 5-minute buckets whose busier direction was at or above the
+    utilisation threshold of that circuit's committed rate (one grouped query)."""
+    if not interface_ids:
+        return {}
+    i, o = _avg(IR.in_bps_sum), _avg(IR.out_bps_sum)
+    busier = case((i >= o, i), else_=o)
+    limit = CIRCUIT.commit_rate_kbps * (ds.params.utilisation_threshold_pct * 10.0)   # kbit/s × 1000 × pct/100
+    stmt = (select(IR.interface_id, TERM.circuit_id, func.sum(case((busier >= limit, 1), else_=0)))
+            .select_from(InterfaceRollup.__table__  # type: ignore[attr-defined]
+                         .join(CircuitTermination, TERM.interface_id == IR.interface_id)
+                         .join(Circuit, CIRCUIT.id == TERM.circuit_id))
+            .where(*_in_period(ds), IR.interface_id.in_(sorted(interface_ids)), CIRCUIT.commit_rate_kbps > 0)
+            .group_by(IR.interface_id, TERM.circuit_id))
+    return {(int(a), int(c)): int(n or 0) for a, c, n in conn.execute(stmt)}
+
+
+def p95_of(conn: Connection, ds: Dataset, interface_id: int, n: int, column: Any) -> float | None:
+    """The 95th percentile of one direction's 5-minute averages: the database keeps only the top
+    ``n − index`` values while scanning (ORDER BY … DESC LIMIT 1 OFFSET), so no full sort of the period."""
+    if n <= 0:
+        return None
+    value = _avg(column).label("v")
+    stmt = (select(value).where(*_in_period(ds), IR.interface_id == interface_id)
+            .order_by(value.desc()).limit(1).offset(n - 1 - p95_index(n)))
+    found = conn.execute(stmt).scalar()
+    return None if found is None else float(found)
 
 
 def _pct(bps: float | None, kbps: int | None) -> float | None:
@@ -74,19 +111,21 @@ def build(ds: Dataset, conn: Connection
     p = ds.params
     circuits = [c for c in ds.circuits if c.status == "active"]
     ifaces = {tm.interface_id for c in circuits for tm in c.terminations if tm.interface_id is not None}
-    samples = load_samples(conn, ds, ifaces)
+    counts = sample_counts(conn, ds, ifaces)
+    above_by = above_counts(conn, ds, ifaces)
+    p95_cache: dict[int, tuple[float | None, float | None]] = {}
     period_s = (p.end - p.start).total_seconds()
     rows: list[dict[str, Cell]] = []
     for c in circuits:
-        term = _measured_end(c, samples)
-        s = samples.get(term.interface_id) if term is not None and term.interface_id is not None else None
-        n = len(s.ins) if s else 0
-        p95_in = percentile95(s.ins) if s else None
-        p95_out = percentile95(s.outs) if s else None
+        term = _measured_end(c, counts)
+        iface = term.interface_id if term is not None else None
+        s = counts.get(iface) if iface is not None else None
+        n = s.n if s else 0
+        if iface is not None and s is not None and iface not in p95_cache:
+            p95_cache[iface] = (p95_of(conn, ds, iface, n, IR.in_bps_sum), p95_of(conn, ds, iface, n, IR.out_bps_sum))
+        p95_in, p95_out = p95_cache.get(iface, (None, None)) if iface is not None else (None, None)
         billed = max((x for x in (p95_in, p95_out) if x is not None), default=None)
-        thr_bps = (p.utilisation_threshold_pct / 100.0) * c.commit_rate_kbps * 1000.0 if c.commit_rate_kbps else None
-        above = (sum(1 for i, o in zip(s.ins, s.outs, strict=True) if max(i, o) >= thr_bps)
-                 if s and thr_bps is not None else None)
+        above = above_by.get((iface, c.id), 0) if s is not None and iface is not None and c.commit_rate_kbps else None
         z = c.side("Z") or c.side("A")
         rows.append({
             "cid": c.cid, "provider": c.provider, "type": c.type,
@@ -165,11 +204,11 @@ def _pcts(rows: list[dict[str, Cell]], key: str) -> list[float | None]:
     return [float(v) if isinstance(v, int | float) else None for v in (r.get(key) for r in rows)]
 
 
-def _measured_end(c: CircuitInfo, samples: dict[int, Samples]) -> Termination | None:
+def _measured_end(c: CircuitInfo, counts: dict[int, Counts]) -> Termination | None:
     best: Termination | None = None
     best_n = -1
     for term in sorted(c.terminations, key=lambda tm: tm.side):   # A (data-center side) first on a tie
-        n = len(samples[term.interface_id].ins) if term.interface_id in samples else 0
+        n = counts[term.interface_id].n if term.interface_id in counts else 0
         if term.interface_id is not None and n > best_n:
             best, best_n = term, n
     return best

@@ -111,7 +111,8 @@ def seconds(td: timedelta | None) -> int | None:
 
 def stats_of(segs: list[Segment], ds: Dataset) -> OutageStats:
     p = ds.params
-    return outage_stats(outages(segs, ds.stop, downtime_buckets(p.maintenance_as_down, p.no_data_as_down)))
+    down = downtime_buckets(p.maintenance_as_down, p.no_data_as_down)
+    return ds.once("stats", segs, lambda: outage_stats(outages(segs, ds.stop, down)))
 
 
 def availability_cells(av: Availability, p: ReportParams, stats: OutageStats | None, members: int = 1

@@ -10,10 +10,10 @@ Interface samples (capacity) are loaded separately, on demand (:mod:`.capacity`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
@@ -48,6 +48,9 @@ _MODELS: tuple[type[SQLModel], ...] = (Circuit, CircuitTermination, CircuitType,
                                        Interface, Provider, Rack, Site, VideoconferenceEndpoint)
 C = {m.__name__: m.__table__.c for m in _MODELS}  # type: ignore[attr-defined]
 SI = StateIntervalRow.__table__.c  # type: ignore[attr-defined]
+T = TypeVar("T")
+_STATES = {s.value: s for s in State}
+_CAUSES = {c.value: c for c in Cause}
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,17 @@ class Dataset:
     maintenance: dict[int, list[tuple[datetime, datetime]]]   # per device, merged, within the period
     device_tl: dict[int, list[Segment]] = field(default_factory=dict)
     site_tl: dict[int, list[Segment]] = field(default_factory=dict)   # network devices only (codecs apart)
+    # Figures derived from one timeline, computed once: id(timeline) -> (timeline, value); the timeline is
+    # kept in the entry so its id cannot be reused while the dataset lives.
+    memo: dict[tuple[str, int], tuple[object, object]] = field(default_factory=dict)
+
+    def once(self, what: str, timeline: list[Segment], compute: Callable[[], T]) -> T:
+        key = (what, id(timeline))
+        hit = self.memo.get(key)
+        if hit is None or hit[0] is not timeline:
+            hit = (timeline, compute())
+            self.memo[key] = hit
+        return hit[1]  # type: ignore[return-value]
 
     @property
     def period(self) -> Any:
@@ -205,8 +219,8 @@ def load_intervals(conn: Connection, start: datetime, stop: datetime) -> list[St
             .select_from(StateIntervalRow.__table__.join(Device, d.id == SI.device_id))  # type: ignore[attr-defined]
             .where(monitored(d), SI.start < stop, or_(SI.end.is_(None), SI.end > start))
             .order_by(SI.device_id, SI.start))
-    return [StateInterval(x.device_id, State(x.state), Cause(x.cause), x.root_cause_device_id, x.start, x.end)
-            for x in conn.execute(stmt)]
+    return [StateInterval(d, _STATES[state], _CAUSES[cause], root, start, end)
+            for d, state, cause, root, start, end in conn.execute(stmt)]
 
 
 def _circuits(conn: Connection) -> list[CircuitInfo]:

@@ -217,3 +217,29 @@ def test_tiers_are_not_compared_on_too_little_data(day: Day) -> None:
     assert all(r["met"] is None and r["measured_pct"] == pytest.approx(100.0) for r in doc.table("dc_tiers").rows)
     assert doc.summary_value("highest_tier_met") is None
     assert any("no comparison with the tiers" in n.en for n in doc.notes)
+
+
+@pytest.mark.parametrize("samples", [1, 2, 19, 20, 21, 30, 287])
+def test_p95_in_the_database_equals_the_librenms_rule_on_random_rates(day: Day, samples: int) -> None:
+    import random
+
+    from sqlalchemy import delete, insert
+
+    from infra_monitor.reports.capacity import percentile95
+    from infra_monitor.storage.models import InterfaceRollup
+
+    rng = random.Random(samples)
+    iface = day.p.commune_interfaces[1]
+    ins = [float(rng.choice([rng.randrange(0, 90_000_000), 50_000_000])) for _ in range(samples)]  # with ties
+    outs = [float(rng.randrange(0, 90_000_000)) for _ in range(samples)]
+    with day.engine.begin() as conn:
+        conn.execute(delete(InterfaceRollup).where(InterfaceRollup.interface_id == iface))
+        conn.execute(insert(InterfaceRollup), [
+            {"resolution": 300, "interface_id": iface, "bucket": h(k * 5 / 60), "n": 2, "in_bps_sum": 2 * i,
+             "in_bps_max": i, "out_bps_sum": 2 * o, "out_bps_max": o, "util_max_pct": 0.0, "errors": 0}
+            for k, (i, o) in enumerate(zip(ins, outs, strict=True))])
+    r = row(report(day.engine, "capacity"), "capacity_by_circuit", cid="TSLCD-07001")
+    assert r["samples"] == samples
+    assert r["p95_in_kbps"] == pytest.approx(percentile95(ins) / 1000)      # type: ignore[operator]
+    assert r["p95_out_kbps"] == pytest.approx(percentile95(outs) / 1000)    # type: ignore[operator]
+    assert r["hours_above"] == pytest.approx(sum(max(i, o) >= 80e6 for i, o in zip(ins, outs, strict=True)) / 12)
