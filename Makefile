@@ -75,7 +75,8 @@ deb-bench-packages:
 
 ## make bench: benchmarks against peers (fping, net-snmp, rrdtool, sqlite3) in the lab; figures and ratios
 bench: install-test deb-test-packages deb-bench-packages report-fonts
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@failed=""; for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "benchmarks that missed a target or could not run:$$failed"; exit 1; fi
 
 ## make lint: ruff on everything, mypy on the core
 lint: install-test

@@ -1,11 +1,12 @@
 """``infra-monitor report KIND``: a report for officials from stored data, in json, csv, xlsx or pdf.
 
-``report coverage|availability|datacenter|capacity|videoconference --from D --to D [--as-of D]
-[--format json|csv|xlsx|pdf] --output PATH [--lang vi|en]``: the period is ``[from, to)`` in local dates
-(``--to`` exclusive), the as-of date (administrative structure and plan targets) defaults to the period's
-last day. ``--output -`` writes to standard output. ``report scheduled`` produces the due monthly and
-quarterly reports of ``[[reports.schedules]]`` now (what ``serve`` does every hour). A progress bar shows on
-a terminal. Exit codes: 0 done, 1 failed, 2 bad usage or configuration.
+``report coverage|availability|datacenter|capacity|videoconference [--from D --to D] [--as-of D]
+[--format json|csv|xlsx|pdf] [--output PATH] [--lang vi|en]``: the period is ``[from, to)`` in local dates
+(``--to`` exclusive; default the previous full month), the as-of date (administrative structure and plan
+targets) defaults to the period's last day. ``--output -`` writes to standard output; without ``--output``
+the file gets a name from the kind and the period in the current folder. ``report scheduled`` produces the
+due monthly and quarterly reports of ``[[reports.schedules]]`` now (what ``serve`` does every hour). A
+progress bar shows on a terminal. Exit codes: 0 done, 1 failed, 2 bad usage or configuration.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
@@ -63,23 +65,38 @@ def _date(value: str, option: str) -> date:
         fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
 
 
-def _report(kind: Kind, output: str, from_: str, to: str, as_of: str | None, fmt: Fmt | None, lang: Lang | None,
+def _period(from_: str | None, to: str | None, today: date) -> tuple[date, date]:
+    """The period from the options: both given; ``--from`` alone runs to today included; neither: the
+    previous full month."""
+    from infra_monitor.reports.params import previous_month
+
+    if from_ is None and to is None:
+        return previous_month(today)
+    if from_ is None:
+        fail("--to needs --from (the first day of the period)", EXIT_USAGE)
+    start = _date(from_, "--from")
+    return start, _date(to, "--to") if to is not None else today + timedelta(days=1)
+
+
+def _report(kind: Kind, output: str | None, from_: str | None, to: str | None, as_of: str | None,
+            fmt: Fmt | None, lang: Lang | None,
             threshold: float | None, utilisation_threshold: float | None, maintenance_as_down: bool,
             no_data_as_down: bool, tier_reference: Tier | None, config: Path | None) -> None:
     """Compute a report from stored data and write it as json, csv (zip), xlsx or pdf."""
     from infra_monitor.reports.engine import build_report, params_from_config
     from infra_monitor.reports.params import params_for
     from infra_monitor.reports.render import render, write_atomic
+    from infra_monitor.reports.scheduled import output_name
 
     settings = load(config, log=False)
-    start, end = _date(from_, "--from"), _date(to, "--to")
+    start, end = _period(from_, to, datetime.now(ZoneInfo(settings.general.timezone)).date())
     day = _date(as_of, "--as-of") if as_of else None
     if end <= start:
         fail(f"--to ({end}) must be after --from ({start}); --to is exclusive", EXIT_USAGE)
     if (end - start).days > MAX_PERIOD_DAYS:
         fail(f"--from/--to: the period is {(end - start).days} days; at most {MAX_PERIOD_DAYS}", EXIT_USAGE)
     if fmt is None:
-        suffix = Path(output).suffix.lower().lstrip(".")
+        suffix = Path(output or "").suffix.lower().lstrip(".")
         fmt = Fmt(suffix) if suffix in Fmt.__members__ else (Fmt.csv if suffix == "zip" else Fmt.json)
     language = (lang.value if lang else settings.general.language)
     try:
@@ -100,6 +117,8 @@ def _report(kind: Kind, output: str, from_: str, to: str, as_of: str | None, fmt
             steps.advance(f"rendering {fmt.value}")
             data = render(doc, fmt.value, language)
             steps.advance("writing")
+            if output is None:
+                output = output_name(doc, fmt.value, language)
             if output == "-":
                 sys.stdout.buffer.write(data)
                 sys.stdout.buffer.flush()
@@ -180,9 +199,13 @@ def register(app: typer.Typer) -> None:
 
 def _bind(kind: Kind) -> Callable[..., None]:
     def command(
-        output: Annotated[str, typer.Option("--output", "-o", help="file to write ('-' = standard output)")],
-        from_: Annotated[str, typer.Option("--from", help="first local day of the period (YYYY-MM-DD)")],
-        to: Annotated[str, typer.Option("--to", help="local day after the period (exclusive, YYYY-MM-DD)")],
+        output: Annotated[str | None, typer.Option(
+            "--output", "-o", help="file to write ('-' = standard output); default: a name from the kind and "
+                                   "period in the current folder")] = None,
+        from_: Annotated[str | None, typer.Option(
+            "--from", help="first local day of the period (YYYY-MM-DD); default: the previous full month")] = None,
+        to: Annotated[str | None, typer.Option(
+            "--to", help="local day after the period (exclusive); default: tomorrow with --from")] = None,
         as_of: Annotated[str | None, typer.Option("--as-of", help="date of the administrative structure; "
                                                                   "default: the period's last day")] = None,
         fmt: Annotated[Fmt | None, typer.Option("--format", "-f", help="default: from the output's "

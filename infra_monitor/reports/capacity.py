@@ -21,11 +21,8 @@ from infra_monitor.reports.common import PDF_DETAIL_ROWS, col, vi_num
 from infra_monitor.reports.dataset import CircuitInfo, Dataset, Termination
 from infra_monitor.reports.document import Cell, Chart, ChartSeries, ColumnType, Section, SummaryItem, Table, Text, t
 from infra_monitor.storage.models import InterfaceRollup
-from inventory.models import Circuit, CircuitTermination
 
 IR = InterfaceRollup.__table__.c  # type: ignore[attr-defined]
-TERM = CircuitTermination.__table__.c  # type: ignore[attr-defined]
-CIRCUIT = Circuit.__table__.c  # type: ignore[attr-defined]
 BUCKET_S = 300
 
 
@@ -43,6 +40,7 @@ def percentile95(values: list[float]) -> float | None:
 class Counts:
     n: int
     peak: float | None
+    above: int            # buckets whose busier direction was at or above the circuit's threshold
 
 
 def _avg(column: Any) -> Any:
@@ -53,35 +51,17 @@ def _in_period(ds: Dataset) -> list[Any]:
     return [IR.resolution == BUCKET_S, IR.bucket >= ds.params.start, IR.bucket < ds.stop, IR.n > 0]
 
 
-def sample_counts(conn: Connection, ds: Dataset, interface_ids: set[int]) -> dict[int, Counts]:
-    """Per interface, the 5-minute samples in the measured period and the peak rate (one grouped query)."""
-    if not interface_ids:
-        return {}
-    stmt = (select(IR.interface_id, func.count(), func.max(IR.in_bps_max), func.max(IR.out_bps_max),
-                   func.max(_avg(IR.in_bps_sum)), func.max(_avg(IR.out_bps_sum)))
-            .where(*_in_period(ds), IR.interface_id.in_(sorted(interface_ids))).group_by(IR.interface_id))
-    out = {}
-    for iface, n, *peaks in conn.execute(stmt):
-        values = [float(x) for x in peaks if x is not None]
-        out[int(iface)] = Counts(int(n), max(values) if values else None)
-    return out
-
-
-def above_counts(conn: Connection, ds: Dataset, interface_ids: set[int]) -> dict[tuple[int, int], int]:
-    """Per (interface, circuit ending on it), the 5-minute buckets whose busier direction was at or above the
-    utilisation threshold of that circuit's committed rate (one grouped query)."""
-    if not interface_ids:
-        return {}
+def interface_counts(conn: Connection, ds: Dataset, interface_id: int, limit_bps: float | None) -> Counts:
+    """One interface's 5-minute samples in the measured period, its peak rate and the buckets at or above
+    ``limit_bps``: one range scan (the clustered key starts with resolution and interface)."""
     i, o = _avg(IR.in_bps_sum), _avg(IR.out_bps_sum)
     busier = case((i >= o, i), else_=o)
-    limit = CIRCUIT.commit_rate_kbps * (ds.params.utilisation_threshold_pct * 10.0)   # kbit/s × 1000 × pct/100
-    stmt = (select(IR.interface_id, TERM.circuit_id, func.sum(case((busier >= limit, 1), else_=0)))
-            .select_from(InterfaceRollup.__table__  # type: ignore[attr-defined]
-                         .join(CircuitTermination, TERM.interface_id == IR.interface_id)
-                         .join(Circuit, CIRCUIT.id == TERM.circuit_id))
-            .where(*_in_period(ds), IR.interface_id.in_(sorted(interface_ids)), CIRCUIT.commit_rate_kbps > 0)
-            .group_by(IR.interface_id, TERM.circuit_id))
-    return {(int(a), int(c)): int(n or 0) for a, c, n in conn.execute(stmt)}
+    above = func.sum(case((busier >= limit_bps, 1), else_=0)) if limit_bps else func.sum(0)
+    stmt = select(func.count(), func.max(IR.in_bps_max), func.max(IR.out_bps_max), func.max(i), func.max(o),
+                  above).where(*_in_period(ds), IR.interface_id == interface_id)
+    n, *peaks, over = conn.execute(stmt).one()
+    values = [float(x) for x in peaks if x is not None]
+    return Counts(int(n or 0), max(values) if values else None, int(over or 0))
 
 
 def p95_of(conn: Connection, ds: Dataset, interface_id: int, n: int, column: Any) -> float | None:
@@ -110,22 +90,22 @@ def build(ds: Dataset, conn: Connection
           ) -> tuple[list[SummaryItem], list[Text], list[Section], list[Table], list[Chart]]:
     p = ds.params
     circuits = [c for c in ds.circuits if c.status == "active"]
-    ifaces = {tm.interface_id for c in circuits for tm in c.terminations if tm.interface_id is not None}
-    counts = sample_counts(conn, ds, ifaces)
-    above_by = above_counts(conn, ds, ifaces)
     p95_cache: dict[int, tuple[float | None, float | None]] = {}
     period_s = (p.end - p.start).total_seconds()
     rows: list[dict[str, Cell]] = []
     for c in circuits:
+        limit = p.utilisation_threshold_pct / 100.0 * c.commit_rate_kbps * 1000.0 if c.commit_rate_kbps else None
+        counts = {tm.interface_id: interface_counts(conn, ds, tm.interface_id, limit)
+                  for tm in c.terminations if tm.interface_id is not None}
         term = _measured_end(c, counts)
         iface = term.interface_id if term is not None else None
         s = counts.get(iface) if iface is not None else None
         n = s.n if s else 0
-        if iface is not None and s is not None and iface not in p95_cache:
+        if iface is not None and n and iface not in p95_cache:
             p95_cache[iface] = (p95_of(conn, ds, iface, n, IR.in_bps_sum), p95_of(conn, ds, iface, n, IR.out_bps_sum))
         p95_in, p95_out = p95_cache.get(iface, (None, None)) if iface is not None else (None, None)
+        above = s.above * BUCKET_S / 3600.0 if s is not None and n and limit else None
         billed = max((x for x in (p95_in, p95_out) if x is not None), default=None)
-        above = above_by.get((iface, c.id), 0) if s is not None and iface is not None and c.commit_rate_kbps else None
         z = c.side("Z") or c.side("A")
         rows.append({
             "cid": c.cid, "provider": c.provider, "type": c.type,
@@ -140,7 +120,7 @@ def build(ds: Dataset, conn: Connection
             "p95_pct": _pct(billed, c.commit_rate_kbps),
             "peak_kbps": None if s is None or s.peak is None else s.peak / 1000.0,
             "peak_pct": _pct(s.peak if s else None, c.commit_rate_kbps),
-            "hours_above": None if above is None else above * BUCKET_S / 3600.0,
+            "hours_above": above,
             "samples": n, "covered_pct": 100.0 * n * BUCKET_S / period_s if period_s else 0.0,
         })
     rows.sort(key=lambda r: (r["p95_pct"] is None, -_p95_pct(r), str(r["cid"])))

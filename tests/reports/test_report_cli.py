@@ -73,6 +73,20 @@ def test_coverage_as_of_today_counts_the_merged_units_and_says_no_target_applies
     assert len(next(t for t in doc["tables"] if t["key"] == "coverage_by_district")["rows"]) == 1
 
 
+def test_the_command_of_the_issue_works_without_period_or_output(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``report coverage --as-of 2025-06-30 --format pdf``: last month, a file named after kind and period."""
+    monkeypatch.chdir(demo)
+    code, output = _report(demo, "coverage", "--as-of", "2025-06-30", "--format", "pdf")
+    assert code == 0, output
+    first = TODAY.replace(day=1)
+    start = (first - timedelta(days=1)).replace(day=1)
+    out = demo / f"bao-cao-coverage-{start.isoformat()}_{first.isoformat()}.pdf"
+    assert out.exists() and str(out.name) in output
+    text = " ".join(pdftotext(out).split())
+    assert "Cấp xã: chỉ tiêu 230" in text and "Cấp xã: đã có trong danh mục 192" in text
+    assert _report(demo, "coverage", "--to", "2026-01-01")[0] == 2          # --to needs --from
+
+
 def _json(demo: Path, kind: str, *extra: str) -> dict:
     out = demo / f"{kind}-{'-'.join(extra) or 'x'}.json"
     code, output = _report(demo, kind, "--from", YESTERDAY, "--to", TOMORROW, *extra, "--output", str(out))
