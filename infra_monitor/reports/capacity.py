@@ -1,7 +1,8 @@
 """Capacity report: per WAN circuit, 95th-percentile utilisation against the committed rate.
 
 From the 5-minute interface rollups (average rate per bucket = sum / n) of the interface a circuit ends on
-(the termination with the most samples; the data-center side when equal), in and out separately:
+(the termination with the most samples; the data-center side when equal; circuits are measured on two
+read connections in parallel), in and out separately:
 the 95th percentile as LibreNMS bills it (sort the 5-minute rates ascending, take index
 ``round(n × 0.95) − 1``), their maximum (the billed figure), the peak rate seen, the hours a 5-minute average
 was at or above the threshold (default 80 % of ``commit_rate_kbps``), and how much of the period the samples
@@ -11,6 +12,7 @@ rollups are kept ``retention.rollup_5m_days`` (90 days by default): a longer per
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,24 +88,54 @@ def _p95_pct(row: dict[str, Cell]) -> float:
     return value if isinstance(value, float) else 0.0
 
 
+Measured = tuple[Termination | None, Counts | None, float | None, float | None]
+WORKERS = 2   # read connections scanning interfaces in parallel (the scans are I/O and C code, not Python)
+
+
+def _limit(threshold_pct: float, c: CircuitInfo) -> float | None:
+    return threshold_pct / 100.0 * c.commit_rate_kbps * 1000.0 if c.commit_rate_kbps else None
+
+
+def _measure(conn: Connection, ds: Dataset, c: CircuitInfo) -> Measured:
+    """The measured end of a circuit, its counts and both directions' 95th percentile."""
+    limit = _limit(ds.params.utilisation_threshold_pct, c)
+    counts = {tm.interface_id: interface_counts(conn, ds, tm.interface_id, limit)
+              for tm in c.terminations if tm.interface_id is not None}
+    term = _measured_end(c, counts)
+    s = counts.get(term.interface_id) if term is not None and term.interface_id is not None else None
+    if term is None or term.interface_id is None or s is None or not s.n:
+        return term, s, None, None
+    return (term, s, p95_of(conn, ds, term.interface_id, s.n, IR.in_bps_sum),
+            p95_of(conn, ds, term.interface_id, s.n, IR.out_bps_sum))
+
+
+def measure_all(conn: Connection, ds: Dataset, circuits: list[CircuitInfo]) -> dict[int, Measured]:
+    """Every circuit measured; on a file or server database the circuits are split over ``WORKERS`` read
+    connections (a year of 5-minute samples is millions of rows; SQLite and psycopg release the GIL)."""
+    engine = conn.engine
+    if len(circuits) < 2 * WORKERS or engine.url.database in (None, "", ":memory:"):
+        return {c.id: _measure(conn, ds, c) for c in circuits}
+
+    def chunk(part: list[CircuitInfo]) -> dict[int, Measured]:
+        with engine.connect() as own:
+            return {c.id: _measure(own, ds, c) for c in part}
+
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="capacity") as pool:
+        parts = list(pool.map(chunk, [circuits[i::WORKERS] for i in range(WORKERS)]))
+    return {k: v for part in parts for k, v in part.items()}
+
+
 def build(ds: Dataset, conn: Connection
           ) -> tuple[list[SummaryItem], list[Text], list[Section], list[Table], list[Chart]]:
     p = ds.params
     circuits = [c for c in ds.circuits if c.status == "active"]
-    p95_cache: dict[int, tuple[float | None, float | None]] = {}
     period_s = (p.end - p.start).total_seconds()
+    measured = measure_all(conn, ds, circuits)
     rows: list[dict[str, Cell]] = []
     for c in circuits:
-        limit = p.utilisation_threshold_pct / 100.0 * c.commit_rate_kbps * 1000.0 if c.commit_rate_kbps else None
-        counts = {tm.interface_id: interface_counts(conn, ds, tm.interface_id, limit)
-                  for tm in c.terminations if tm.interface_id is not None}
-        term = _measured_end(c, counts)
-        iface = term.interface_id if term is not None else None
-        s = counts.get(iface) if iface is not None else None
+        term, s, p95_in, p95_out = measured[c.id]
         n = s.n if s else 0
-        if iface is not None and n and iface not in p95_cache:
-            p95_cache[iface] = (p95_of(conn, ds, iface, n, IR.in_bps_sum), p95_of(conn, ds, iface, n, IR.out_bps_sum))
-        p95_in, p95_out = p95_cache.get(iface, (None, None)) if iface is not None else (None, None)
+        limit = _limit(p.utilisation_threshold_pct, c)
         above = s.above * BUCKET_S / 3600.0 if s is not None and n and limit else None
         billed = max((x for x in (p95_in, p95_out) if x is not None), default=None)
         z = c.side("Z") or c.side("A")
@@ -158,12 +190,12 @@ def build(ds: Dataset, conn: Connection
                           ChartSeries(name=t("Ra", "Out"), values=_pcts(top, "p95_out_pct"))],
                   references=[(t("Ngưỡng", "Threshold"), p.utilisation_threshold_pct)],
                   value_max=max([100.0, *[_p95_pct(r) for r in top]]))
-    measured = [r for r in rows if r["samples"]]
-    over = [r for r in measured if _p95_pct(r) >= p.utilisation_threshold_pct]
+    with_data = [r for r in rows if r["samples"]]
+    over = [r for r in with_data if _p95_pct(r) >= p.utilisation_threshold_pct]
     summary = [
         SummaryItem(key="circuits", label=t("Đường truyền hoạt động", "Active circuits"), value=len(rows), type=S.INT),
         SummaryItem(key="circuits_measured", label=t("Đường truyền có số liệu lưu lượng", "Circuits with traffic data"),
-                    value=len(measured), type=S.INT),
+                    value=len(with_data), type=S.INT),
         SummaryItem(key="circuits_over_threshold",
                     label=t(f"Đường truyền có P95 ≥ {vi_num(p.utilisation_threshold_pct)} %",
                             f"Circuits with P95 ≥ {p.utilisation_threshold_pct:g} %"), value=len(over), type=S.INT),
