@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from infra_monitor.readmodel import ReadModel, SiteFilter
 from infra_monitor.readmodel.schemas import DeviceDetail, Overview, Series, SiteDetail, SiteList
+from inventory.api.crud import DbId
 from web.templating import readmodel
 
 router = APIRouter(prefix="/api/status", tags=["status"])
@@ -66,7 +67,7 @@ def get_site_series(
 
 
 @router.get("/devices/{device_id}", response_model=DeviceDetail, summary="One device with its interfaces")
-def get_device(device_id: int, rm: ReadDep) -> DeviceDetail:
+def get_device(device_id: DbId, rm: ReadDep) -> DeviceDetail:
     detail = rm.device(device_id)
     if detail is None:
         raise HTTPException(404, f"no device with id {device_id}")
@@ -74,7 +75,7 @@ def get_device(device_id: int, rm: ReadDep) -> DeviceDetail:
 
 
 @router.get("/devices/{device_id}/series", response_model=Series, summary="Graph series of a device")
-def get_device_series(device_id: int, rm: ReadDep, metric: Metric = "rtt", period: Period = "24h") -> Series:
+def get_device_series(device_id: DbId, rm: ReadDep, metric: Metric = "rtt", period: Period = "24h") -> Series:
     name = rm.device_name(device_id)
     if name is None:
         raise HTTPException(404, f"no device with id {device_id}")

@@ -33,6 +33,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         return "ok"
 
     _mount_optional(app)
+    from web.errors import CatchAll
+    from web.headers import SecurityHeaders
+
+    app.add_middleware(CatchAll)
+    app.add_middleware(SecurityHeaders)   # outermost: also on the 500 answers of CatchAll
     return app
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from infra_monitor.readmodel import ReadModel, SiteFilter
+from inventory.api.crud import MAX_ID
 from web.pages import not_found
 from web.templating import Page, page, readmodel, render
 
@@ -35,7 +36,7 @@ def site_page(slug: str, p: PageDep, rm: ReadDep) -> HTMLResponse:
 
 @router.get("/devices/{device_id}", response_class=HTMLResponse)
 def device_page(device_id: int, p: PageDep, rm: ReadDep) -> HTMLResponse:
-    detail = rm.device(device_id)
+    detail = rm.device(device_id) if 1 <= device_id <= MAX_ID else None
     if detail is None:
         return not_found(p, rm)
     return render(p, "device.html", active="nav_sites", d=detail, graph_labels=graph_labels(p),

@@ -42,6 +42,7 @@ from inventory.api.crud import (
     INVALID_JSON,
     REQUEST_ID_HEADER,
     WRITE_RESPONSES,
+    DbId,
     Detail,
     FieldErrors,
     json_body,
@@ -231,12 +232,12 @@ def maintenance_list(
 
 @router.get("/maintenance/{window_id}/", response_model=WindowOut, operation_id="status_maintenance_retrieve",
             tags=["maintenance"], summary="One maintenance window", responses={404: {"model": Detail}})
-def maintenance_retrieve(window_id: int, session: Session = Depends(get_session)) -> Response:
+def maintenance_retrieve(window_id: DbId, session: Session = Depends(get_session)) -> Response:
     found = list_windows(session, datetime.now(UTC), window_id=window_id)
     return JSONResponse(found[0].model_dump(mode="json")) if found else _not_found()
 
 
-def _saved(session: Session, window_id: int, code: int, request_id: str) -> JSONResponse:
+def _saved(session: Session, window_id: DbId, code: int, request_id: str) -> JSONResponse:
     [shown] = list_windows(session, datetime.now(UTC), window_id=window_id)
     return JSONResponse(shown.model_dump(mode="json"), code, headers={REQUEST_ID_HEADER: request_id})
 
@@ -266,7 +267,7 @@ def maintenance_create(request: Request, session: Session = Depends(get_session)
 @router.patch("/maintenance/{window_id}/", response_model=WindowOut, operation_id="status_maintenance_partial_update",
               tags=["maintenance"], summary="Change fields of a maintenance window", openapi_extra=_doc(WindowPatch),
               responses=WRITE_RESPONSES)
-def maintenance_update(window_id: int, request: Request, session: Session = Depends(get_session),
+def maintenance_update(window_id: DbId, request: Request, session: Session = Depends(get_session),
                        writer: Writer = Depends(require_writer), raw: Any = Depends(json_body)) -> Response:
     request_id = request_id_of(request)
     row = session.get(MaintenanceWindowRow, window_id)
@@ -298,7 +299,7 @@ def maintenance_update(window_id: int, request: Request, session: Session = Depe
 @router.delete("/maintenance/{window_id}/", status_code=204, response_class=Response,
                operation_id="status_maintenance_destroy", tags=["maintenance"],
                summary="Delete a maintenance window", responses=WRITE_RESPONSES)
-def maintenance_destroy(window_id: int, request: Request, session: Session = Depends(get_session),
+def maintenance_destroy(window_id: DbId, request: Request, session: Session = Depends(get_session),
                         writer: Writer = Depends(require_writer)) -> Response:
     request_id = request_id_of(request)
     try:

@@ -16,10 +16,10 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, RootModel
 from sqlalchemy import func, select
@@ -43,6 +43,8 @@ ROOT_ROUTE = "inventory_api_root"
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,36}$")
 INVALID_JSON = object()  # json_body's answer for a body that does not parse
+MAX_ID = 2**63 - 1       # ids are BIGINT: a larger number cannot name a row (and must not reach the driver)
+DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="object id")]
 
 
 class FieldErrors(RootModel[dict[str, list[str]]]):
@@ -89,7 +91,7 @@ async def json_body(request: Request) -> Any:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):   # RecursionError: nested deeper than the interpreter allows
         return INVALID_JSON
 
 
