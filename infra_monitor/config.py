@@ -8,6 +8,7 @@ message names the file, the key and what is allowed; the CLI turns it into exit 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -255,13 +256,39 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+MASK = "***"
+# keys whose values are secrets: never echoed in an error message, whatever their type
+SECRET_KEYS = frozenset({"admin_token", "secret", "password", "community", "token", "api_key",
+                         "auth_key", "priv_key", "auth_password", "priv_password"})
+# the password of ``scheme://user:password@host`` (database URLs, webhook URLs with credentials)
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):[^/?#\s]*@")  # to the last @
+
+
+def _is_secret_key(key: Any) -> bool:
+    k = str(key).lower()
+    return k in SECRET_KEYS or k.endswith(("_token", "_password", "_secret"))
+
+
+def _mask(value: Any) -> Any:
+    """``value`` with secret keys' values replaced by ``***`` and URL passwords masked (recursively)."""
+    if isinstance(value, dict):
+        return {k: MASK if _is_secret_key(k) else _mask(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(v) for v in value]
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(rf"\g<head>:{MASK}@", value)
+    return value
+
+
 def _describe(err: Any) -> str:
     key = ".".join(str(p) for p in err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":
         return f"{key}: unknown key (allowed keys are listed in config.example.toml)"
-    msg = err["msg"].removeprefix("Value error, ")
-    return f"{key}: {msg} (got {err.get('input')!r})"
+    msg = _mask(err["msg"].removeprefix("Value error, "))
+    secret = any(_is_secret_key(p) for p in err["loc"] if isinstance(p, str))
+    shown = MASK if secret else repr(_mask(err.get("input")))
+    return f"{key}: {msg} (got {shown})"
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Settings:

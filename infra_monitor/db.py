@@ -8,6 +8,7 @@ creates or upgrades it.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,27 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return on_connect
 
 
+def _private_sqlite_file(database: str | None, query: Any) -> Any:
+    """A ``do_connect`` hook that creates a missing SQLite file 0600 before SQLite would create it 0644.
+
+    SQLite gives the ``-wal`` and ``-shm`` files the permissions of the main file, so they follow.
+    """
+
+    def do_connect(_dialect: Any, _rec: Any, _cargs: Any, _cparams: Any) -> None:
+        if not database or database == ":memory:" or str(query.get("uri", "")).lower() in ("true", "1"):
+            return
+        try:
+            fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        except OSError:  # e.g. a missing directory: let SQLite report it as before
+            return
+        os.close(fd)
+        os.chmod(database, 0o600)  # whatever the umask
+
+    return do_connect
+
+
 def make_engine(cfg: DatabaseConfig | str, **kw: Any) -> Engine:
     """Engine for ``cfg`` (a DatabaseConfig or a URL) with the per-backend connection settings."""
     if isinstance(cfg, str):
@@ -56,6 +78,7 @@ def make_engine(cfg: DatabaseConfig | str, **kw: Any) -> Engine:
             cfg.url, echo=cfg.echo, connect_args={"check_same_thread": False, "timeout": cfg.busy_timeout_ms / 1000},
             **kw,
         )
+        event.listen(engine, "do_connect", _private_sqlite_file(url.database, url.query))
         event.listen(engine, "connect", _sqlite_pragmas(cfg.busy_timeout_ms))
         # Let SQLAlchemy emit BEGIN itself so that transactions are real (pysqlite's legacy mode defers them).
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))

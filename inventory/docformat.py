@@ -7,6 +7,7 @@ agree on field names. A document is ``{key: [row, ...]}``; rows use natural keys
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -112,14 +113,71 @@ def csv_column(key: str, path: str) -> str:
     return path.replace(".", "_")
 
 
+QUOTE_LIMIT = 80        # characters of a value quoted in an error message
+MESSAGE_LIMIT = 1000    # characters of an error message at most, whatever it quotes
+_QUOTE_RUN = rf"(?:[^QQ\\\n]|\\.){{{QUOTE_LIMIT + 1},}}"  # more than QUOTE_LIMIT characters between quotes QQ
+_LONG_QUOTED = re.compile("'" + _QUOTE_RUN.replace("QQ", "'") + "'|\"" + _QUOTE_RUN.replace("QQ", '"') + '"')
+
+
+def shorten(text_: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text_`` cut to ``limit`` characters plus ``… (N characters)`` when longer."""
+    return text_ if len(text_) <= limit else f"{text_[:limit]}… ({len(text_)} characters)"
+
+
+def quoted(value: Any) -> str:
+    """``repr(value)`` for an error message, at most :data:`QUOTE_LIMIT` characters of it (a 50 MB value
+    is not echoed whole, a huge list not walked)."""
+    if isinstance(value, str | bytes) and len(value) > QUOTE_LIMIT:
+        return f"{value[:QUOTE_LIMIT]!r}… ({len(value)} characters)"
+    if isinstance(value, dict | list | tuple | set) and not _small(value):
+        return f"<{type(value).__name__} of {len(value)} items>"
+    return shorten(repr(value))
+
+
+def _small(value: Any) -> bool:
+    """Whether a container is small enough to ``repr`` cheaply (at most 200 items and short texts in all)."""
+    stack, budget = [value], 200
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str | bytes) and len(v) > 10 * QUOTE_LIMIT:
+            return False
+        if isinstance(v, dict | list | tuple | set):
+            budget -= len(v)
+            if budget < 0:
+                return False
+            stack += [*v.keys(), *v.values()] if isinstance(v, dict) else list(v)
+    return True
+
+
+def shorten_quotes(message: str) -> str:
+    """``message`` with every quoted run longer than :data:`QUOTE_LIMIT` shortened, and at most
+    :data:`MESSAGE_LIMIT` characters in all: the safety net for messages that quote values with ``!r``."""
+    if len(message) <= QUOTE_LIMIT:
+        return message
+    # cut first (quoted runs past the cut end unterminated and are cut below), so the scan stays cheap
+    out = _LONG_QUOTED.sub(lambda m: f"{m.group(0)[:QUOTE_LIMIT + 1]}{m.group(0)[0]}… "
+                                     f"({len(m.group(0)) - 2} characters)", message[:20 * MESSAGE_LIMIT])
+    if len(message) > 20 * MESSAGE_LIMIT:
+        out += f"… ({len(message)} characters)"
+    return shorten(out, MESSAGE_LIMIT)
+
+
 @dataclass(frozen=True)
 class ImportIssue:
-    """One problem in a document: ``FILE:ROW:FIELD: message`` (ROW ``devices#3`` or a CSV record number)."""
+    """One problem in a document: ``FILE:ROW:FIELD: message`` (ROW ``devices#3`` or a CSV record number).
+
+    Long values in FIELD and MESSAGE are shortened here (see :func:`shorten_quotes`), so an error never
+    echoes a huge value from the document, whichever check reported it."""
 
     file: str
     row: str
     field: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "row", shorten(self.row))
+        object.__setattr__(self, "field", shorten(self.field))
+        object.__setattr__(self, "message", shorten_quotes(self.message))
 
     def __str__(self) -> str:
         return f"{self.file}:{self.row}:{self.field}: {self.message}"
@@ -177,7 +235,7 @@ def coerce(info: ColumnInfo, value: Any, *, from_csv: bool) -> Any:
         return None
     if info.kind == "str":
         if isinstance(value, bool | dict | list):
-            raise ValueProblem(f"expected text, got {value!r}")
+            raise ValueProblem(f"expected text, got {quoted(value)}")
         out = text(value)
         return None if out == "" and info.nullable else out
     if info.kind == "bool":
@@ -187,27 +245,27 @@ def coerce(info: ColumnInfo, value: Any, *, from_csv: bool) -> Any:
             return value.strip().lower() in _TRUE
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
-        raise ValueProblem(f"expected true or false, got {value!r}")
+        raise ValueProblem(f"expected true or false, got {quoted(value)}")
     if info.kind == "int":
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
-        raise ValueProblem(f"expected a whole number, got {value!r}")
+        raise ValueProblem(f"expected a whole number, got {quoted(value)}")
     if info.kind == "float":
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         try:
             return float(str(value).strip().replace(",", "."))
         except ValueError:
-            raise ValueProblem(f"expected a number, got {value!r}") from None
+            raise ValueProblem(f"expected a number, got {quoted(value)}") from None
     if info.kind == "date":
         if isinstance(value, date):
             return value
         try:
             return date.fromisoformat(str(value).strip())
         except ValueError:
-            raise ValueProblem(f"expected a date YYYY-MM-DD, got {value!r}") from None
+            raise ValueProblem(f"expected a date YYYY-MM-DD, got {quoted(value)}") from None
     return value  # json: tags lists and custom field mappings are checked by validation
 
 

@@ -16,11 +16,34 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory import models as m
+from inventory.csvsafe import neutralise
 from inventory.docformat import KEYS, MODELS, PLAIN
 
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
+
+
+def neutralise_for_csv(doc: Doc) -> Doc:
+    """A copy of an exported ``doc`` whose text cells are inert when the CSV files are opened in a spreadsheet.
+
+    Strings in rows and in nested references are neutralised; of a ``tags`` list (joined by commas into one
+    cell) the first tag; other lists are written as JSON (starting with ``[``) and are left as they are.
+    """
+
+    def value(key: str, v: Any) -> Any:
+        if isinstance(v, str):
+            return neutralise(v)
+        if isinstance(v, dict):
+            return {k: value(k, x) for k, x in v.items()}
+        if isinstance(v, list):
+            if v and all(isinstance(x, dict) for x in v):
+                return [value(key, x) for x in v]
+            if key == "tags" and v and isinstance(v[0], str):
+                return [neutralise(v[0]), *v[1:]]
+        return v
+
+    return {key: [value(key, row) for row in rows] for key, rows in doc.items()}
 
 
 def _value(v: Any) -> Any:

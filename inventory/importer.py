@@ -32,6 +32,7 @@ from inventory.docformat import (
     coerce,
     column_info,
     csv_column,
+    quoted,
     text,
 )
 from inventory.index import NATURAL_COLUMNS, InventoryIndex
@@ -194,7 +195,7 @@ class _Importer:
         if value is None or (row.from_csv and value == ""):
             return None
         if isinstance(value, dict | list | bool):
-            row.issue(path, f"expected a name or code, got {value!r}")
+            row.issue(path, f"expected a name or code, got {quoted(value)}")
             return None
         return text(value)
 
@@ -203,7 +204,7 @@ class _Importer:
         if value is None:
             return None
         if not isinstance(value, dict) or not value.get("site") or not value.get("name"):
-            row.issue(path, f"expected a device reference {{site: <slug>, name: <device>}}, got {value!r}")
+            row.issue(path, f"expected a device reference {{site: <slug>, name: <device>}}, got {quoted(value)}")
             return None
         from inventory.models import Device, Site
 

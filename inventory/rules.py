@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from inventory import choices as ch
 from inventory.models import (
@@ -215,10 +215,21 @@ def _vc_endpoint(obj: VideoconferenceEndpoint, lookup: Lookup, errors: Errors) -
         errors.add("e164", "an H.323 endpoint needs an E.164 number or an alias in uri")
 
 
+SNMP_V3_FIELDS = ("user", "auth_protocol", "auth_key", "priv_protocol", "priv_key")
+
+
 def _snmp_profile(obj: SnmpProfile, _lookup: Lookup, errors: Errors) -> None:
+    """The fields must fit the version: v1/v2c a community and nothing of v3; v3 a user and consistent keys.
+
+    An inconsistent profile would make every SNMP sweep fail when its targets are built, so no writer may
+    store one. Messages name the field, never its value (keys are secrets).
+    """
     if obj.version in (ch.SnmpVersionChoices.V1, ch.SnmpVersionChoices.V2C):
         if not obj.community:
             errors.add("community", f"SNMPv{obj.version} needs a community")
+        for name in SNMP_V3_FIELDS:
+            if getattr(obj, name):
+                errors.add(name, f"SNMPv{obj.version} does not use {name} (SNMPv3 only); clear it or set version 3")
         return
     if obj.version != ch.SnmpVersionChoices.V3:
         return
@@ -233,6 +244,16 @@ def _snmp_profile(obj: SnmpProfile, _lookup: Lookup, errors: Errors) -> None:
             errors.add(proto, f"a {kind} key is set but no protocol; allowed: {allowed.allowed()}")
     if obj.priv_protocol and not obj.auth_protocol:
         errors.add("auth_protocol", "privacy (authPriv) needs an authentication protocol too")
+
+
+def snmp_profile_errors(obj: SnmpProfile) -> dict[str, list[str]]:
+    """The consistency errors of one SNMP profile (the rule above, without the generic checks or a session).
+
+    Target loading uses it to recognise a profile written before the rule refused it.
+    """
+    errors = Errors(obj)
+    _snmp_profile(obj, cast(Lookup, None), errors)  # the rule reads no other object
+    return errors.data
 
 
 RULES: dict[type[InventoryModel], tuple[Callable[[Any, Lookup, Errors], None], ...]] = {

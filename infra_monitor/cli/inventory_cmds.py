@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -104,6 +106,45 @@ def _run_import(config: Path | None, file: Path, dry_run: bool) -> None:
         typer.echo(f"imported: {totals} (request id {report.request_id})")
 
 
+def _write_export(doc: dict[str, Any], file: Path, *, private: bool) -> list[Path]:
+    """Write an export; CSV cells are neutralised for spreadsheets, and with secrets every file is 0600.
+
+    A private YAML/JSON file is written to a 0600 temporary file in the same directory and renamed over
+    ``file``; private CSV files go into a 0700 directory and are created 0600 before anything is written.
+    """
+    from inventory.docfiles import YAML_SUFFIXES, flatten_for_csv, write_file
+    from inventory.exporter import neutralise_for_csv
+
+    suffix = file.suffix.lower()
+    if suffix not in (*YAML_SUFFIXES, ".json"):  # a directory of CSV files
+        doc = neutralise_for_csv(doc)
+        if not private:
+            return write_file(doc, file)
+        file.mkdir(mode=0o700, parents=True, exist_ok=True)
+        file.chmod(0o700)
+        for key, rows in flatten_for_csv(doc).items():
+            if rows:
+                target = file / f"{key}.csv"
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
+                target.chmod(0o600)
+        written = write_file(doc, file)
+        for target in written:
+            target.chmod(0o600)
+        return written
+    if not private:
+        return write_file(doc, file)
+    fd, name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=file.suffix, dir=file.parent)  # mode 0600
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write_file(doc, tmp)
+        os.replace(tmp, file)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return [file]
+
+
 def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_(
@@ -130,14 +171,13 @@ def register(app: typer.Typer) -> None:
         """Export the whole inventory in the import format (secrets left out unless asked)."""
         from sqlalchemy.orm import Session
 
-        from inventory.docfiles import write_file
         from inventory.exporter import export_document
 
         settings = load(config)
         with _database_errors(), Session(engine_for(settings)) as session:
             doc = export_document(session, include_secrets=include_secrets)
         try:
-            written = write_file(doc, file)
+            written = _write_export(doc, file, private=include_secrets)
         except OSError as exc:
             fail(f"cannot write {file}: {exc.strerror or exc}")
         rows = sum(len(v) for v in doc.values())

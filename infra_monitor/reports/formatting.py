@@ -193,18 +193,7 @@ def place_date_line(header: ReportHeader, lang: str) -> str:
 
 # --- spreadsheets (csv, xlsx) ---------------------------------------------------------------------------
 
-INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _UNIT_SUFFIX = {ColumnType.PCT: "%", ColumnType.DURATION: "s", ColumnType.RATE: "kbit/s"}
-
-
-def is_injectable(text: str) -> bool:
-    """Would a spreadsheet read this text as a formula (OWASP CSV injection)?"""
-    return text.startswith(INJECTION_PREFIXES)
-
-
-def neutralise(text: str) -> str:
-    """A text cell made inert for spreadsheets: a leading ``'`` before = + - @ TAB CR (OWASP)."""
-    return "'" + text if is_injectable(text) else text
 
 
 def header_label(column: Column, lang: str, *, units: bool) -> str:

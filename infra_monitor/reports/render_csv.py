@@ -29,12 +29,12 @@ from infra_monitor.reports.document import Cell, Column, ColumnType, ReportDocum
 from infra_monitor.reports.formatting import (
     fmt_bool,
     header_label,
-    neutralise,
     nfc,
     to_local,
     tr,
     tz_of,
 )
+from inventory.csvsafe import neutralise
 
 BOM = "\ufeff"
 _SUMMARY_HEADER = {"vi": ("Chỉ tiêu", "Giá trị"), "en": ("Item", "Value")}

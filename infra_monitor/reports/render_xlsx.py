@@ -32,13 +32,13 @@ from infra_monitor.reports.formatting import (
     format_value,
     gmt_label,
     header_label,
-    is_injectable,
     nfc,
     period_text,
     to_local,
     tr,
     tz_of,
 )
+from inventory.csvsafe import is_injectable
 
 NUMBER_FORMATS = {
     ColumnType.PCT: "0.00%",
