@@ -12,12 +12,12 @@ from infra_monitor.reports.document import Chart, ChartSeries, ColumnType, t
 from infra_monitor.reports.formatting import (
     fmt_duration,
     format_value,
-    neutralise,
     period_text,
     place_date_line,
     tz_of,
 )
 from infra_monitor.reports.render_svg import chart_svg, nice_ticks
+from inventory.csvsafe import neutralise, restore
 from tests.reports.sample_doc import LEVELS, NFC_NAME, NFD_NAME, sample_doc
 
 TZ = tz_of(sample_doc(rows=1).header)
@@ -86,6 +86,7 @@ def test_period_text_local_days_end_exclusive() -> None:
 def test_neutralise(text: str) -> None:
     assert neutralise(text) == "'" + text
     assert neutralise("Xã " + text) == "Xã " + text
+    assert restore(neutralise(text)) == text and restore("'quoted") == "'quoted"
 
 
 def test_nice_ticks_distinct_labels() -> None:
