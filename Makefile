@@ -48,9 +48,11 @@ run: install report-fonts
 
 # what the report pdf needs from Debian: WeasyPrint's pango and a serif with every Vietnamese glyph (Tinos).
 # Installed when root, a warning otherwise (the rest of the program runs without them).
-REPORT_DEB_PACKAGES := fonts-croscore libpango-1.0-0 libpangoft2-1.0-0
+REPORT_DEB_PACKAGES := fonts-croscore fonts-liberation2 libpango-1.0-0 libpangoft2-1.0-0
+# the fallback serif, tested too
+REPORT_FONT_FALLBACK := /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf
 report-fonts:
-	@if [ ! -f $(REPORT_FONT) ] || ! /sbin/ldconfig -p | grep -q libpangoft2-1.0; then \
+	@if [ ! -f $(REPORT_FONT) ] || [ ! -f $(REPORT_FONT_FALLBACK) ] || ! /sbin/ldconfig -p | grep -q libpangoft2-1.0; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "installing $(REPORT_DEB_PACKAGES) (report pdf)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(REPORT_DEB_PACKAGES) >/dev/null; \
 	  else echo "warning: pdf reports need: sudo apt-get install -y $(REPORT_DEB_PACKAGES)"; fi; fi

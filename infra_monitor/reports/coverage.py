@@ -219,7 +219,7 @@ def _by_district(ds: Dataset, ends: list[SiteEnd], connected: set[int]) -> tuple
         row["not_inventoried"] = None
         head = [e for e in groups.get(gid, []) if e.site.category == SiteCategoryChoices.DISTRICT]
         row["district_site_state"] = head[0].state if head else None
-        codecs = [v for v in ds.vc.values() if any(e.site.id == v.site_id for e in members)]
+        codecs = [v for e in members for v in ds.site_codecs(e.site.id)]
         row["codecs_up"] = sum(1 for v in codecs if codec_state(ds, v.device_id) == "up")
         row["codecs"] = len(codecs)
         rows.append(row)
@@ -309,8 +309,8 @@ def _gap_tables(ds: Dataset, ends: list[SiteEnd], connected: set[int]) -> list[T
               columns=[*_site_cols(), col("room", "Phòng họp", "Room"),
                        col("codec_state", "Thiết bị HNTH", "Codec", T.ENUM, END_STATES)],
               rows=[{**_site_cells(e), "room": v.room, "codec_state": codec_state(ds, v.device_id)}
-                    for e in ends if e.state == "up" for v in ds.vc.values()
-                    if v.site_id == e.site.id and codec_state(ds, v.device_id) != "up"]),
+                    for e in ends if e.state == "up" for v in ds.site_codecs(e.site.id)
+                    if codec_state(ds, v.device_id) != "up"]),
     ]
     return tables
 

@@ -147,8 +147,21 @@ class Dataset:
 
     def site_devices(self, site_id: int, *, codecs: bool | None = False) -> list[DeviceInfo]:
         """Monitored devices of a site: network devices (default), codecs only (True) or all (None)."""
-        return [d for d in self.devices.values() if d.site_id == site_id and d.monitored
-                and (codecs is None or (d.id in self.vc) == codecs)]
+        by_site = self.once_index("devices_by_site", lambda: _group(self.devices.values(), "site_id"))
+        return [d for d in by_site.get(site_id, []) if d.monitored and (codecs is None or (d.id in self.vc) == codecs)]
+
+    def site_codecs(self, site_id: int) -> list[VCInfo]:
+        """Videoconference endpoints at a site."""
+        return self.once_index("vc_by_site", lambda: _group(self.vc.values(), "site_id")).get(site_id, [])
+
+    def once_index(self, name: str, build: Callable[[], dict[int, list[Any]]]) -> dict[int, list[Any]]:
+        """An index over the dataset, built on first use."""
+        key = ("index", hash(name))
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = (name, build())
+            self.memo[key] = hit
+        return hit[1]  # type: ignore[return-value]
 
     def connected_sites(self) -> set[int]:
         """Sites served by an active circuit (its Z side); a data center is connected by any active circuit."""
@@ -164,6 +177,13 @@ class Dataset:
 
     def live_sites(self) -> list[SiteInfo]:
         return [s for s in self.sites.values() if s.status != SiteStatusChoices.RETIRED]
+
+
+def _group(items: Any, attr: str) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {}
+    for item in items:
+        out.setdefault(getattr(item, attr), []).append(item)
+    return out
 
 
 def _rows(conn: Connection, stmt: Any) -> list[Any]:

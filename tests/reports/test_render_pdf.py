@@ -13,7 +13,7 @@ import pytest
 
 from infra_monitor.reports.render_pdf import FontCandidate, FontMissingError, find_font, render_html, render_pdf
 from tests.reports.sample_doc import NFC_NAME, sample_doc
-from tests.requirements import require_commands
+from tests.requirements import missing, require_commands
 
 MM = 72 / 25.4
 
@@ -139,7 +139,7 @@ def test_missing_font_names_the_package(tmp_path: Path) -> None:
 def test_liberation_fallback(tmp_path: Path) -> None:
     liberation = Path("/usr/share/fonts/truetype/liberation2")
     if not (liberation / "LiberationSerif-Regular.ttf").is_file():
-        pytest.skip("fonts-liberation2 not installed")
+        missing("fonts-liberation2 is not installed (make test installs it: apt-get install fonts-liberation2)")
     font = find_font((FontCandidate("Tinos", tmp_path, "Tinos", "fonts-croscore"),
                       FontCandidate("Liberation Serif", liberation, "LiberationSerif", "fonts-liberation2")))
     assert font.family == "Liberation Serif" and len(font.files) == 4

@@ -8,11 +8,6 @@ to ``artifacts/screenshots/`` (git-ignored). Missing chromium skips on a laptop 
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +17,8 @@ import pytest
 from openpyxl import load_workbook
 
 from infra_monitor.db import make_engine
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, served
 from tests.reports.test_reports_api import TZ
-from tests.requirements import missing
 from tests.web.builders import Province
 
 if TYPE_CHECKING:
@@ -31,25 +26,14 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 WAIT_MS = 30_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[str, Province]]:
     """The app served by uvicorn in a thread; yields its base URL and the province behind it."""
-    if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
-        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    import uvicorn
-
+    require_chromium()
     from infra_monitor.config import load_settings
     from web.app import create_app
 
@@ -61,20 +45,10 @@ def live(tmp_path: Path) -> Iterator[tuple[str, Province]]:
     province.measurements(province.commune_routers[:2], hours=3)
     province.traffic(province.commune_interfaces[:2], bps=70e6, hours=3)
     settings = load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": url})
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=_free_port(),
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{server.config.port}", province
+        with served(create_app(settings, engine)) as base:
+            yield base, province
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 

@@ -8,11 +8,6 @@ Screenshots of every step go to ``artifacts/screenshots/`` (git-ignored).
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,30 +15,19 @@ from pathlib import Path
 import pytest
 
 from infra_monitor.db import make_engine
-from tests.requirements import missing
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, served
 from tests.web.builders import Province
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 WAIT_MS = 20_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[str, Province]]:
     """The app served by uvicorn in a thread; yields its base URL and the province behind it."""
-    if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
-        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    import uvicorn
-
+    require_chromium()
     from infra_monitor.config import load_settings
     from web.app import create_app
 
@@ -57,20 +41,10 @@ def live(tmp_path: Path) -> Iterator[tuple[str, Province]]:
     settings = load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": url,
                                             "INFRA_MONITOR_PROBES__ICMP__INTERVAL_S": "4",
                                             "INFRA_MONITOR_PROBES__ICMP__TIMEOUT_S": "1"})
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=_free_port(),
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{server.config.port}", province
+        with served(create_app(settings, engine)) as base:
+            yield base, province
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 
