@@ -188,7 +188,27 @@ def serve(path: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("server did not start")
 
 
-def load(base: str, paths: list[str], clients: int, seconds: float) -> dict[str, float]:
+def viewer_token(path: Path) -> dict[str, str]:
+    """A viewer account's API token: every request is authenticated like an operator's browser (one lookup)."""
+    from sqlalchemy.orm import Session
+
+    from infra_monitor.accounts.tokens import create_token
+    from infra_monitor.accounts.users import AccountError, add_user, get_user
+    engine = make_engine(f"sqlite:///{path}")
+    import_all_models().metadata.create_all(engine)    # the schema build() made, accounts included
+    with Session(engine) as session:
+        try:
+            get_user(session, "bench-viewer")
+        except AccountError:
+            add_user(session, "bench-viewer", "bench-viewer-password", "viewer")
+        _row, token = create_token(session, "bench-viewer")
+        session.commit()
+    engine.dispose()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def load(base: str, paths: list[str], clients: int, seconds: float,
+         headers: dict[str, str] | None = None) -> dict[str, float]:
     """``clients`` threads request ``paths`` (round robin) for ``seconds``; latency percentiles in ms."""
     latencies: list[float] = []
     errors = 0
@@ -197,7 +217,7 @@ def load(base: str, paths: list[str], clients: int, seconds: float) -> dict[str,
 
     def worker(offset: int) -> None:
         nonlocal errors
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
             i = offset
             while time.monotonic() < stop:
                 started = time.perf_counter()
@@ -244,6 +264,7 @@ def main() -> None:
         ov = rm.overview()
         cold.append((time.perf_counter() - started) * 1000)
     print(f"uncached overview: {ov.sites.total} sites, {ov.devices.total} devices, best of 3 {min(cold):.0f} ms")
+    auth = viewer_token(args.db)
     proc, base = serve(args.db)
     try:
         rnd = random.Random(1)
@@ -259,8 +280,8 @@ def main() -> None:
         print(f"{'endpoint':28} {'requests':>9} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
         for name, paths in scenarios.items():
             for p in paths[:3]:
-                httpx.get(base + p, timeout=60)  # warm: compile statements and templates, fill the cache
-            r = load(base, paths, args.clients, args.seconds)
+                httpx.get(base + p, timeout=60, headers=auth)  # warm: compile statements and templates, fill the cache
+            r = load(base, paths, args.clients, args.seconds, auth)
             print(f"{name:28} {r['requests']:>9} {r['errors']:>7} {r['p50']:>8.1f} {r['p95']:>8.1f} "
                   f"{r['p99']:>8.1f} {r['rps']:>8.1f}")
     finally:

@@ -7,6 +7,7 @@ message names the file, the key and what is allowed; the CLI turns it into exit 
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -18,6 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 ENV_PREFIX = "INFRA_MONITOR_"
 ENV_CONFIG = "INFRA_MONITOR_CONFIG"
+# INFRA_MONITOR_ variables read as they are, not configuration keys: the file, the secret key, the test suite's
+# PostgreSQL URL (set in the environment the suite runs the program in), the tests' pseudo-localisation switch
+ENV_NOT_KEYS = frozenset({ENV_CONFIG, "INFRA_MONITOR_SECRET_KEY", "INFRA_MONITOR_TEST_PG_URL",
+                          "INFRA_MONITOR_PSEUDO_I18N"})
 
 
 class ConfigError(Exception):
@@ -60,9 +65,31 @@ class GeneralConfig(_Section):
 class WebConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    admin_token: str = Field("", description="bearer token for API writes; empty = API read-only")
-    public_summary: bool = False
+    base_url: str = Field("", description="absolute URL users reach the app at (links in API answers); "
+                                          "empty = http://<host>:<port>")
+    admin_token: str = Field("", description="token with the admin role for automation (Token/Bearer); empty = none")
+    public_summary: bool = Field(False, description="serve an anonymous read-only summary at /public")
     stale_after_s: int = Field(180, ge=10, description="data older than this is shown as stale")
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024,
+                                description="request bodies larger than this are refused with 413")
+    max_list_items: int = Field(1000, ge=1, le=1_000_000, description="longest list accepted in a request field")
+    shutdown_timeout_s: float = Field(10.0, gt=0, le=600, description="longest wait for requests on SIGTERM")
+    session_hours: float = Field(12.0, gt=0, le=24 * 90, description="a web sign-in lasts this long")
+    login_max_failures: int = Field(5, ge=1, le=100, description="wrong passwords in a row before lock-out")
+    lockout_minutes: float = Field(15.0, gt=0, le=24 * 60, description="how long an account stays locked")
+    login_rate_per_minute: int = Field(10, ge=1, le=10_000, description="sign-in attempts per client address")
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if v and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", v):
+            raise ValueError("must be an absolute http:// or https:// URL such as 'https://monitor.example.vn'")
+        return v
+
+    def public_base(self) -> str:
+        """The origin (and path prefix) that absolute links start with."""
+        return self.base_url or f"http://{self.host}:{self.port}"
 
 
 class LoggingConfig(_Section):
@@ -105,6 +132,12 @@ class ProbesConfig(_Section):
 class PollerConfig(_Section):
     group: str = Field("default", min_length=1, description="poller group this process serves")
     run_in_serve: bool = True
+    backlog_max_results: int = Field(50_000, ge=1, le=10_000_000,
+                                     description="probe results kept in memory while the database cannot take "
+                                                 "them (locked, down); the oldest sweeps are dropped beyond")
+    write_deadline_s: float = Field(60.0, ge=0, le=3600,
+                                    description="probe --once: how long to keep retrying results the database "
+                                                "refuses (locked, down) before exiting 1")
 
 
 class RetentionConfig(_Section):
@@ -201,6 +234,11 @@ class ReportsConfig(_Section):
     schedules: list[ReportSchedule] = Field(default_factory=list)
 
 
+class SecurityConfig(_Section):
+    key_file: str = Field("", description="file of Fernet keys, one per line, newest first, mode 0600 "
+                                          "(INFRA_MONITOR_SECRET_KEY wins when set); empty = none")
+
+
 class Settings(_Section):
     database: DatabaseConfig = Field(default_factory=lambda: DatabaseConfig())
     general: GeneralConfig = Field(default_factory=lambda: GeneralConfig())
@@ -212,6 +250,7 @@ class Settings(_Section):
     status: StatusConfig = Field(default_factory=lambda: StatusConfig())
     notifications: NotificationsConfig = Field(default_factory=lambda: NotificationsConfig())
     reports: ReportsConfig = Field(default_factory=lambda: ReportsConfig())
+    security: SecurityConfig = Field(default_factory=lambda: SecurityConfig())
 
     source: str = Field("<defaults>", exclude=True, description="where the settings came from")
 
@@ -226,11 +265,42 @@ class Settings(_Section):
         return self
 
 
+def env_names(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[str]:
+    """Every ``INFRA_MONITOR_<SECTION>__<KEY>…`` variable that names a key (or a whole section) of ``model``."""
+    names: set[str] = set()
+    for field, info in model.model_fields.items():
+        if info.exclude:
+            continue
+        path = (*prefix, field)
+        names.add(ENV_PREFIX + "__".join(path).upper())
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            names |= env_names(sub, path)
+    return names
+
+
+def _check_env_names(environ: dict[str, str]) -> None:
+    """:class:`ConfigError` for an ``INFRA_MONITOR_`` variable that names no key, with the nearest valid ones."""
+    valid = env_names()
+    unknown = sorted(n for n in environ
+                     if n.upper().startswith(ENV_PREFIX) and n not in ENV_NOT_KEYS and n.upper() not in valid)
+    if not unknown:
+        return
+    candidates = sorted(valid | ENV_NOT_KEYS)
+    lines = []
+    for name in unknown:
+        near = difflib.get_close_matches(name.upper(), candidates, n=1, cutoff=0.6)
+        hint = f"did you mean {near[0]}?" if near else "see config.example.toml for the keys"
+        lines.append(f"environment variable {name}: not a configuration key; {hint}")
+    raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+
+
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     """Nested dict from INFRA_MONITOR_<SECTION>__<KEY>[__<KEY>] variables (values parsed as TOML when possible)."""
+    _check_env_names(environ)
     out: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == ENV_CONFIG or "__" not in name:
+        if not name.upper().startswith(ENV_PREFIX) or name in ENV_NOT_KEYS:
             continue
         path = [p.lower() for p in name[len(ENV_PREFIX):].split("__")]
         try:
@@ -291,6 +361,36 @@ def _describe(err: Any) -> str:
     return f"{key}: {msg} (got {shown})"
 
 
+def _decrypt_values(data: dict[str, Any], source: str, env: dict[str, str]) -> dict[str, Any]:
+    """``data`` with every ``enc:v1:`` string decrypted; :class:`ConfigError` naming the key, never the value."""
+    from infra_monitor import secretbox
+
+    security = data.get("security")
+    key_file = security.get("key_file", "") if isinstance(security, dict) else ""
+    try:
+        keyring = secretbox.load_keyring(key_file if isinstance(key_file, str) else "", env)
+    except secretbox.SecretKeyError as exc:
+        where = "" if env.get(secretbox.ENV_KEY, "").strip() else "security.key_file: "
+        raise ConfigError(f"{source}: {where}{exc}") from None
+
+    def walk(value: Any, where: str) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if not secretbox.is_encrypted(value):
+            return value
+        if keyring is None:
+            raise ConfigError(f"{source}: {where}: the value is encrypted (enc:v1:) but no secret key is configured; "
+                              f"set {secretbox.ENV_KEY} or [security] key_file")
+        try:
+            return keyring.decrypt(value)
+        except secretbox.SecretDecryptError as exc:
+            raise ConfigError(f"{source}: {where}: cannot decrypt the value: {exc}") from None
+
+    return walk(data, "")
+
+
 def load_settings(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Load and validate the settings; raise :class:`ConfigError` naming file and key on any problem."""
     env = dict(os.environ if environ is None else environ)
@@ -312,8 +412,9 @@ def load_settings(path: str | os.PathLike[str] | None = None, environ: dict[str,
     overrides = _env_overrides(env)
     if overrides:
         source = f"{source} + environment"
+    merged = _decrypt_values(_merge(data, overrides), source, env)
     try:
-        settings = Settings.model_validate(_merge(data, overrides))
+        settings = Settings.model_validate(merged)
     except ValidationError as exc:
         lines = [f"{source}: {_describe(e)}" for e in exc.errors()]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -57,7 +57,9 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def setup_logging(fmt: str = "kv", level: str = "INFO") -> None:
+def setup_logging(fmt: str = "kv", level: str = "INFO", *, verbose: bool = False) -> None:
+    """One handler on stderr for the root logger at ``level``. Alembic's migration steps (a dozen INFO lines
+    per command) are shown only with ``verbose`` (``infra-monitor --verbose``) or at level DEBUG."""
     handler = _StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
     root = logging.getLogger()
@@ -67,3 +69,5 @@ def setup_logging(fmt: str = "kv", level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("apscheduler.executors.default", "apscheduler.scheduler", "httpx", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    quiet = not verbose and logging.getLevelName(level) > logging.DEBUG
+    logging.getLogger("alembic").setLevel(logging.WARNING if quiet else logging.NOTSET)

@@ -7,11 +7,18 @@
    still fresh succeeded (ICMP may be filtered while SNMP answers); the status engine turns observations
    into states, intervals, events and queued notifications.
 4. The poller heartbeat records the sweep, so a silent poller is told apart from silent devices.
+
+A sweep is written in one write transaction (``BEGIN IMMEDIATE`` on SQLite), all or nothing, with the time it
+finished as "now", so a sweep written late (kept by :mod:`infra_monitor.storage.backlog` while the database
+was locked or down) is evaluated at its own time. The heartbeat doubles as the sweep's receipt: a sweep
+whose (started, finished) is already there is not written again, so a retry after a commit whose answer was
+lost never duplicates it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,8 +30,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from infra_monitor.config import Settings
+from infra_monitor.db import run_write, short_reason, transient_reason, writing
 from infra_monitor.status.config import StatusConfig
-from infra_monitor.status.models import PollerHeartbeatRow
+from infra_monitor.status.models import DeviceStatusRow, PollerHeartbeatRow
 from infra_monitor.storage.models import CounterState, LatestResult
 from infra_monitor.storage.retention import apply_retention
 from infra_monitor.storage.writer import (
@@ -54,6 +62,33 @@ class SweepSummary:
     transitions: int = 0
     duration_s: float = 0.0
     overran: bool = False
+    written: bool = True  # False: kept in memory until the database takes it (see storage.backlog)
+
+
+@dataclass
+class PendingSweep:
+    """A finished sweep waiting to be written (see :mod:`infra_monitor.storage.backlog`)."""
+
+    kind: str
+    results: list[ProbeResult]
+    idx: TargetIndex
+    started: datetime
+    finished: datetime
+    overran: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.results)
+
+    def summary(self) -> SweepSummary:
+        return SweepSummary(kind=self.kind, targets=len(self.results), ok=sum(r.success for r in self.results),
+                            failed=sum(not r.success for r in self.results), overran=self.overran, written=False)
+
+
+def write_pending(engine: Engine, settings: Settings, sweep: PendingSweep) -> SweepSummary:
+    """Write one pending sweep at its own time (one transaction)."""
+    return process_sweep(engine, sweep.kind, sweep.results, sweep.idx, settings, sweep.started, sweep.overran,
+                         finished=sweep.finished)
 
 
 def day_offset_s(timezone: str, at: datetime) -> int:
@@ -152,24 +187,45 @@ def observations_for(conn: Connection, device_ids: set[int], now: datetime, sett
     return obs, kinds
 
 
+def _already_written(conn: Connection, group: str, kind: str, started: datetime, finished: datetime) -> bool:
+    t = PollerHeartbeatRow.__table__  # type: ignore[attr-defined]
+    row = conn.execute(select(t.c.last_sweep_started, t.c.last_sweep_finished)
+                       .where(t.c.poller_group == group, t.c.kind == kind)).first()
+    return row is not None and row[0] == started and row[1] == finished
+
+
+def _silence_unrecorded(conn: Connection, now: datetime, config: StatusConfig) -> bool:
+    """Whether a device went unchecked for longer than ``config.stale_after_s`` and is not yet UNKNOWN."""
+    t = DeviceStatusRow.__table__  # type: ignore[attr-defined]
+    cutoff = now - timedelta(seconds=config.stale_after_s)
+    return conn.execute(select(t.c.device_id).where(
+        t.c.last_check_at < cutoff, t.c.state.not_in(("unknown", "maintenance"))).limit(1)).first() is not None
+
+
 def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: TargetIndex, settings: Settings,
-                  started: datetime, overran: bool = False) -> SweepSummary:
-    """Store one sweep's results and evaluate the states, in one transaction."""
+                  started: datetime, overran: bool = False, *, finished: datetime | None = None) -> SweepSummary:
+    """Store one sweep's results and evaluate the states, in one transaction (retried once, whole, when the
+    connection is lost). ``finished`` (default: now) is the sweep's time for the status engine."""
     from infra_monitor.status.store import apply_sweep
 
-    now = datetime.now(UTC)
+    now = finished or datetime.now(UTC)
     records = [_result_record(r, r.target.device_id) for r in results if r.target.device_id is not None]
     summary = SweepSummary(kind=kind, targets=len(results), ok=sum(r.success for r in results),
                            failed=sum(not r.success for r in results))
-    with Session(engine) as session:
+    group = settings.poller.group
+
+    def write(session: Session) -> int:
         conn = session.connection()
+        if _already_written(conn, group, kind, started, now):
+            log.info("event=sweep_already_written kind=%s started=%s", kind, started.isoformat())
+            return 0
         day_offset = day_offset_s(settings.general.timezone, now)
-        write_results(conn, records, settings.poller.group, day_offset)
+        write_results(conn, records, group, day_offset)
         if kind == "snmp":
             samples, counters = _interface_records(conn, results, idx)
             write_interface_samples(conn, samples, day_offset)
             write_counter_states(conn, counters)
-        _upsert_heartbeat(conn, settings.poller.group, kind, started, now, len(results), overran)
+        _upsert_heartbeat(conn, group, kind, started, now, len(results), overran)
         device_ids = {r.device_id for r in records}
         fresh, kinds = observations_for(conn, device_ids, now, settings)
         # A device checked by several kinds is evaluated once per interval, by the sweep of its first kind
@@ -179,26 +235,58 @@ def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: Ta
             d: fresh.get(d, False) for d in device_ids
             if min(kinds.get(d, [kind]), key=KIND_PRIORITY.index) == kind
         }
-        outcome = apply_sweep(session, observations, now, StatusConfig.from_settings(settings), kinds=kinds)
-        session.commit()
-    summary.transitions = len(outcome.transitions)
+        status_config = StatusConfig.from_settings(settings)
+        if _silence_unrecorded(conn, now, status_config):
+            # Devices unchecked beyond the staleness limit that nothing (housekeeping) has marked: the poller was
+            # stopped or crashed. Record the silence as no data first, as housekeeping would have, so that it
+            # never counts as the devices' last state (the engine dates it from their last check).
+            apply_sweep(session, {}, now, status_config)
+        outcome = apply_sweep(session, observations, now, status_config, kinds=kinds)
+        return len(outcome.transitions)
+
+    summary.transitions = run_write(engine, write, what=f"sweep:{kind}")
     return summary
 
 
 _last_retention: dict[str, datetime] = {}
+_failing: dict[str, str] = {}  # housekeeping step → reason, while it keeps failing (logged once)
 RETENTION_EVERY = timedelta(hours=1)
 
 
-def housekeeping(engine: Engine, settings: Settings) -> None:
-    """Periodic: devices whose poller went silent become UNKNOWN; retention runs at most hourly."""
+def _step(name: str, run: Callable[[], object]) -> bool:
+    """Run one housekeeping step; a busy or unreachable database is logged once and retried next run."""
+    try:
+        run()
+    except Exception as exc:
+        reason = transient_reason(exc)
+        if reason is None:
+            raise
+        if name not in _failing:
+            log.warning("event=housekeeping_deferred step=%s reason=%s error=%r (retried every run; logged once)",
+                        name, reason, short_reason(exc))
+        _failing[name] = reason
+        return False
+    if _failing.pop(name, None) is not None:
+        log.info("event=housekeeping_resumed step=%s", name)
+    return True
+
+
+def housekeeping(engine: Engine, settings: Settings) -> bool:
+    """Periodic: devices whose poller went silent become UNKNOWN; retention runs at most hourly (and again at
+    the next run when the database was busy). Returns False when a step was deferred."""
     from infra_monitor.status.store import apply_sweep
 
     now = datetime.now(UTC)
-    with Session(engine) as session:
+
+    def silent_pollers(session: Session) -> None:
         apply_sweep(session, {}, now, StatusConfig.from_settings(settings))
-        session.commit()
+
+    ok = _step("status", lambda: run_write(engine, silent_pollers, what="housekeeping"))
     key = str(engine.url)
     last = _last_retention.get(key)
     if last is None or now - last >= RETENTION_EVERY:
-        _last_retention[key] = now
-        apply_retention(engine, settings.retention, now)
+        if _step("retention", lambda: apply_retention(writing(engine), settings.retention, now)):
+            _last_retention[key] = now
+        else:
+            ok = False
+    return ok

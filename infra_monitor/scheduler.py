@@ -4,7 +4,12 @@ Each job has ``max_instances=1``, coalescing and jitter. A sweep loads its targe
 (so inventory edits apply at the next sweep), runs them concurrently through :mod:`probes.sweep` with a
 bounded limit and per-target deadlines, then hands the results to :mod:`infra_monitor.pipeline`, which
 stores them and runs the status engine, in a worker thread so the event loop never waits on the DB.
-A sweep that overruns its interval is logged and counted. The poller runs inside ``serve`` (in its own
+A sweep that overruns its interval is logged and counted.
+
+Results the database cannot take (locked beyond the busy timeout, PostgreSQL down) are kept in the poller's
+backlog (:mod:`infra_monitor.storage.backlog`) and written in order by the next sweep, by a job every
+few seconds, or before housekeeping, which waits for them; a sweep whose targets cannot be loaded for the same
+reason probes the targets it loaded last. The poller runs inside ``serve`` (in its own
 thread and event loop) or alone as ``infra-monitor poller``.
 """
 
@@ -16,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,7 +29,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from infra_monitor.config import ProbeKindConfig, Settings
-from infra_monitor.pipeline import SweepSummary, process_sweep
+from infra_monitor.db import short_reason, transient_reason
+from infra_monitor.metrics import register_poller
+from infra_monitor.pipeline import PendingSweep, SweepSummary, write_pending
+from infra_monitor.storage.backlog import Backlog, FlushReport
 from infra_monitor.targets import TargetIndex, load_targets
 from probes.base import ProbeContext, ProbeSettings
 from probes.registry import PROBERS
@@ -32,6 +41,7 @@ from probes.sweep import run_sweep
 log = logging.getLogger(__name__)
 
 MAINTENANCE_JOB_INTERVAL_S = 30
+BACKLOG_JOB_INTERVAL_S = 5  # how often results kept while the database was unavailable are retried
 REPORTS_JOB_INTERVAL_S = 3600  # scheduled reports: due ones are produced within the hour (see reports.scheduled)
 
 
@@ -65,14 +75,43 @@ class Poller:
         self._ctx: ProbeContext | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self.backlog: Backlog[PendingSweep] = Backlog(settings.poller.backlog_max_results, lambda p: p.size,
+                                                      "probe_results")
+        self.last_flush: FlushReport[PendingSweep, SweepSummary] | None = None
+        self._last_idx: dict[str, TargetIndex] = {}
+        self._stale_targets: set[str] = set()
+        register_poller(self)
+
+    def runtime_figures(self) -> dict[str, Any]:
+        """What this process's ``/metrics`` reports about this poller (see :mod:`infra_monitor.metrics`)."""
+        return {"poller_group": self.settings.poller.group, "backlog_results": self.backlog.pending_size,
+                "sweeps": dict(self.stats.sweeps), "skipped": dict(self.stats.skipped)}
 
     def _kind_cfg(self, kind: str) -> ProbeKindConfig:
         return getattr(self.settings.probes, kind)
 
     def _load(self, kind: str) -> TargetIndex:
-        with Session(self.engine) as session:
-            return load_targets(session, poller_group=self.settings.poller.group if self.site is None else None,
-                                site_slug=self.site, kinds=(kind,))
+        try:
+            with Session(self.engine) as session:
+                idx = load_targets(session, poller_group=self.settings.poller.group if self.site is None else None,
+                                   site_slug=self.site, kinds=(kind,))
+        except Exception as exc:
+            reason = transient_reason(exc)
+            if reason is None or kind not in self._last_idx:
+                raise
+            if kind not in self._stale_targets:
+                self._stale_targets.add(kind)
+                log.warning("event=targets_stale kind=%s reason=%s error=%r (probing the targets loaded last)",
+                            kind, reason, short_reason(exc))
+            return self._last_idx[kind]
+        self._stale_targets.discard(kind)
+        self._last_idx[kind] = idx
+        return idx
+
+    def flush(self) -> FlushReport[PendingSweep, SweepSummary]:
+        """Write the pending sweeps, oldest first (blocking: call it in a worker thread)."""
+        self.last_flush = self.backlog.flush(lambda p: write_pending(self.engine, self.settings, p))
+        return self.last_flush
 
     async def sweep(self, kind: str, on_result: object = None) -> SweepSummary:
         """One sweep of ``kind`` now: load targets, probe, store, evaluate states."""
@@ -83,9 +122,14 @@ class Poller:
         started = datetime.now(UTC)
         t0 = time.monotonic()
         report = await run_sweep(kind, targets, probe_settings(cfg), self._ctx, on_result=on_result)  # type: ignore[arg-type]
-        summary = await asyncio.to_thread(
-            process_sweep, self.engine, kind, report.results, idx, self.settings, started
-        )
+        pending = PendingSweep(kind, report.results, idx, started, datetime.now(UTC),
+                               overran=time.monotonic() - t0 > cfg.interval_s)
+        self.backlog.add(pending)  # behind any sweep still waiting: the status engine sees them in order
+        flushed = await asyncio.to_thread(self.flush)
+        failure = flushed.failure_of(pending)
+        if failure is not None:
+            raise RuntimeError(f"the results of the {kind} sweep could not be stored: {failure}")
+        summary = flushed.result_of(pending) or pending.summary()
         duration = time.monotonic() - t0
         summary.duration_s = duration
         self.stats.sweeps[kind] = self.stats.sweeps.get(kind, 0) + 1
@@ -95,8 +139,9 @@ class Poller:
             summary.overran = True
             log.warning("event=sweep_overrun kind=%s duration_s=%.2f interval_s=%s targets=%d",
                         kind, duration, cfg.interval_s, len(targets))
-        log.info("event=sweep_done kind=%s targets=%d ok=%d failed=%d duration_s=%.2f",
-                 kind, summary.targets, summary.ok, summary.failed, duration)
+        log.info("event=sweep_done kind=%s targets=%d ok=%d failed=%d duration_s=%.2f written=%s",
+                 kind, summary.targets, summary.ok, summary.failed, duration,
+                 "yes" if summary.written else f"deferred ({flushed.reason})")
         return summary
 
     async def __aenter__(self) -> Poller:
@@ -115,13 +160,18 @@ class Poller:
         if running:
             await asyncio.gather(*running, return_exceptions=True)
             log.info("event=sweeps_cancelled reason=shutdown count=%d", len(running))
+        if self._scheduler is not None and self.backlog:  # one last try for what the database has not taken
+            await self._flush_backlog()
+            if self.backlog:
+                log.error("event=backlog_lost reason=shutdown results=%d sweeps=%d", self.backlog.pending_size,
+                          self.backlog.pending_items)
         if self._ctx is not None:
             await self._ctx.__aexit__(None, None, None)
             self._ctx = None
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         kind = event.job_id.removeprefix("sweep:")
-        if event.code in (EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED):
+        if event.code in (EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED) and event.job_id.startswith("sweep:"):
             self.stats.skipped[kind] = self.stats.skipped.get(kind, 0) + 1
             log.warning("event=sweep_skipped kind=%s reason=%s", kind,
                         "still_running" if event.code == EVENT_JOB_MAX_INSTANCES else "missed")
@@ -142,9 +192,23 @@ class Poller:
             if task is not None:
                 self._running.discard(task)
 
+    async def _flush_backlog(self) -> FlushReport[PendingSweep, SweepSummary] | None:
+        if not self.backlog:
+            return None
+        try:
+            return await asyncio.to_thread(self.flush)
+        except Exception:
+            log.exception("event=backlog_flush_failed")
+            return None
+
     async def _housekeeping(self) -> None:
         from infra_monitor.pipeline import housekeeping
 
+        # Results still waiting go first, so the status engine sees them before the silent-poller check; while
+        # the database refuses them, housekeeping waits for its next run (the backlog logged the outage).
+        flushed = await self._flush_backlog()
+        if self.backlog or (flushed is not None and flushed.reason is not None):
+            return
         try:
             await asyncio.to_thread(housekeeping, self.engine, self.settings)
         except Exception:
@@ -169,6 +233,8 @@ class Poller:
                           misfire_grace_time=max(1, int(cfg.interval_s)), next_run_time=now)
         sched.add_job(self._housekeeping, "interval", id="housekeeping", seconds=MAINTENANCE_JOB_INTERVAL_S,
                       max_instances=1, coalesce=True, next_run_time=now)
+        sched.add_job(self._flush_backlog, "interval", id="backlog", seconds=BACKLOG_JOB_INTERVAL_S,
+                      max_instances=1, coalesce=True)
         if self.settings.reports.schedules:
             sched.add_job(self._scheduled_reports, "interval", id="reports", seconds=REPORTS_JOB_INTERVAL_S,
                           max_instances=1, coalesce=True, next_run_time=now + timedelta(seconds=30))

@@ -1,22 +1,177 @@
 """``infra-monitor serve``: the web UI/API (uvicorn) with the poller and the notifier beside it.
 
 uvicorn owns SIGINT/SIGTERM; when it returns, the poller and notifier threads are stopped and the
-engine disposed, so Ctrl-C always ends the process cleanly.
+engine disposed, so Ctrl-C always ends the process cleanly. Requests still running at the signal get
+``web.shutdown_timeout_s`` to finish, then are cancelled: a slow client (a body trickling in, a long
+download) cannot keep the process alive after SIGTERM. A request stuck in a worker thread (blocking code, such
+as a database wait, cannot be cancelled) gets one more second; then the process ends without it (exit 0,
+``event=serve_abandoned_requests``), its transaction never committed.
+
+Only one process runs the scheduled probes of a database and poller group: ``serve`` (with probes) and
+``poller`` take a lock before anything starts: on PostgreSQL an advisory lock held by one of their
+connections (so a second poller of the group is refused from any machine), on SQLite an exclusive lock
+(``fcntl.flock``) on a file next to the database. A second one raises :class:`PollerRunning` (the CLI exits
+75, EX_TEMPFAIL). ``serve`` binds its port before starting the poller, so a port in use is
+:class:`PortBusy` (one line, exit 1), not a traceback after a poller already ran.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
+import os
+import re
 import signal
+import socket
+import sys
+import tempfile
 import threading
-from collections.abc import Generator
+import time
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 
 from infra_monitor.config import Settings
 
 log = logging.getLogger(__name__)
+STUCK_GRACE_S = 1.0
+
+
+class PollerRunning(Exception):
+    """Another serve or poller already runs the probes of this database and poller group.
+
+    Structured so that the CLI can say it in the operator's language: ``holder`` is who holds the lock
+    (``serve``/``poller``, or the PostgreSQL application name), ``pid`` its process (on PostgreSQL the backend
+    pid, ``client`` the address it connects from), ``lock`` the lock file, or ``None`` for the advisory lock.
+    ``str()`` is the English sentence (logs, tests).
+    """
+
+    def __init__(self, *, holder: str, pid: str, group: str, lock: str | None = None,
+                 client: str | None = None) -> None:
+        self.holder, self.pid, self.group, self.lock, self.client = holder, pid, group, lock, client
+        if lock is not None:
+            said = (f"another infra-monitor {holder} (pid {pid}) is running on this database (poller group "
+                    f"{group!r}); stop it first (lock {lock})")
+        else:
+            said = (f"{holder} (PostgreSQL backend pid {pid}{', from ' + client if client else ''}) already "
+                    f"runs the probes of this database (poller group {group!r}); stop it first")
+        super().__init__(said)
+
+
+class StartError(Exception):
+    """``serve``/``poller`` cannot start (exit 1): the port cannot be bound, the lock file cannot be made."""
+
+
+class PortBusy(StartError):
+    """The web port cannot be bound (in use, or not allowed)."""
+
+
+def lock_path(settings: Settings) -> Path:
+    """The poller lock file of the configured database and poller group."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database.url)
+    group = re.sub(r"[^A-Za-z0-9_.-]", "_", settings.poller.group)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        db = Path(url.database).resolve()
+        return db.with_name(f"{db.name}.poller-{group}.lock")
+    key = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"infra-monitor-{key}.poller-{group}.lock"
+
+
+LOCK_CLASS = 0x494D  # "IM": the first key of infra-monitor's PostgreSQL advisory locks
+
+
+@contextmanager
+def poller_lock(settings: Settings, what: str) -> Iterator[Path | str]:
+    """Hold the poller lock of ``settings``' database and group for ``what`` (``serve`` or ``poller``), or
+    raise :class:`PollerRunning` naming the process that holds it. On PostgreSQL it is an advisory lock held
+    by a connection of this process (so a poller of the same group on another machine is refused too); on
+    SQLite an exclusive lock on a file beside the database."""
+    from sqlalchemy.engine import make_url
+
+    if make_url(settings.database.url).get_backend_name() == "postgresql":
+        with _pg_lock(settings, what) as key:
+            yield key
+        return
+    with _file_lock(settings, what) as path:
+        yield path
+
+
+@contextmanager
+def _pg_lock(settings: Settings, what: str) -> Iterator[str]:
+    """``pg_try_advisory_lock`` on (LOCK_CLASS, hash of database, schema and group), held for the process's
+    life by one connection named ``infra-monitor <what>``; the lock goes with the connection."""
+    from sqlalchemy import text
+
+    from infra_monitor.db import make_engine
+
+    group = settings.poller.group
+    engine = make_engine(settings.database.url)
+    try:
+        conn = engine.connect()
+    except Exception as exc:
+        engine.dispose()
+        raise StartError(f"cannot take the poller lock: the database does not answer ({exc.__class__.__name__})"
+                         ) from None
+    try:
+        conn.execute(text("SELECT set_config('application_name', :name, false)"),
+                     {"name": f"infra-monitor {what} ({group})"[:63]})
+        key = conn.execute(text("SELECT hashtext(current_database() || '/' || current_schema() || '/' || :g)"),
+                           {"g": group}).scalar_one()
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:c, :k)"), {"c": LOCK_CLASS, "k": key}).scalar_one()
+        conn.commit()
+        if not got:
+            holder = conn.execute(text(
+                "SELECT a.pid, a.application_name, host(a.client_addr) FROM pg_locks l "
+                "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                "AND l.classid = :c AND l.objid = :o AND l.objsubid = 2 LIMIT 1"),
+                {"c": LOCK_CLASS, "o": key & 0xFFFFFFFF}).first()
+            raise PollerRunning(holder=(holder[1] if holder else None) or "infra-monitor",
+                                pid=str(holder[0]) if holder else "?", group=group,
+                                client=holder[2] if holder else None)
+        yield f"advisory lock ({LOCK_CLASS}, {key})"
+    finally:
+        conn.close()  # releases the lock
+        engine.dispose()
+
+
+@contextmanager
+def _file_lock(settings: Settings, what: str) -> Iterator[Path]:
+    path = lock_path(settings)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StartError(f"cannot create the poller lock {path}: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").split()
+            pid, cmd = holder[0] if holder else "?", holder[1] if len(holder) > 1 else "serve"
+            raise PollerRunning(holder=cmd, pid=pid, group=settings.poller.group, lock=str(path)) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {what}\n".encode(), 0)
+        yield path
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def bind_port(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` for uvicorn, or :class:`PortBusy`."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortBusy(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another program on that port? "
+                       "set web.port or use --port)") from None
+    return sock  # not inheritable: a probe's child process must not keep the port
 
 
 class _Server(uvicorn.Server):
@@ -38,6 +193,20 @@ class _Server(uvicorn.Server):
 
 def run_server(settings: Settings, *, host: str | None = None, port: int | None = None,
                with_probes: bool = True) -> None:
+    """Serve until SIGINT/SIGTERM; :class:`PollerRunning` or :class:`PortBusy` before anything started."""
+    host = host or settings.web.host
+    port = port or settings.web.port
+    with poller_lock(settings, "serve") if with_probes else _nothing(), bind_port(host, port) as sock:
+        _serve(settings, host, port, sock, with_probes)
+    _leave_stuck_threads(STUCK_GRACE_S)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
+
+
+def _serve(settings: Settings, host: str, port: int, sock: socket.socket, with_probes: bool) -> None:
     from infra_monitor.db import make_engine
     from infra_monitor.scheduler import PollerThread
     from infra_monitor.status.notify.worker import NotifierThread
@@ -47,19 +216,39 @@ def run_server(settings: Settings, *, host: str | None = None, port: int | None 
     app = create_app(settings, engine)
     poller = PollerThread(settings, engine) if with_probes else None
     notifier = NotifierThread(settings, engine)
-    host = host or settings.web.host
-    port = port or settings.web.port
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
+                            # typed int by uvicorn, used as asyncio.timeout(): a float is exact
+                            timeout_graceful_shutdown=settings.web.shutdown_timeout_s)  # type: ignore[arg-type]
     server = _Server(config)
     if poller:
         poller.start()
     notifier.start()
     log.info("event=serve_started url=http://%s:%s probes=%s", host, port, bool(poller))
     try:
-        server.run()
+        server.run(sockets=[sock])
     finally:
         if poller:
             poller.stop()
         notifier.stop()
         engine.dispose()
         log.info("event=serve_stopped")
+
+
+def _leave_stuck_threads(grace_s: float) -> None:
+    """End the process now if threads that uvicorn could not cancel (a request's blocking code) would keep the
+    interpreter alive past the shutdown bound; only for the main thread of a ``serve`` process."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    deadline = time.monotonic() + grace_s
+    stuck = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
+    for thread in stuck:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t for t in stuck if t.is_alive()]
+    if not stuck:
+        return
+    log.warning("event=serve_abandoned_requests threads=%d names=%s", len(stuck),
+                ",".join(sorted({t.name for t in stuck}))[:200])
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -6,9 +6,9 @@ interfaces and committed rates. tcp/http targets come from a device's custom fie
 (list of ports) and ``http_urls`` (list of http(s) URLs).
 
 One bad record never silences the others: a target that cannot be built (an SNMP profile written before the
-model rules refused it, a custom field that is not a list of ports/URLs) is left out, reported once per
-device and load as a ``event=target_skipped`` warning, and listed in :attr:`TargetIndex.skipped`; every
-other target is built.
+model rules refused it, an SNMP secret encrypted with a key no longer configured, a custom field that is not
+a list of ports/URLs) is left out, reported once per device and load as a ``event=target_skipped`` warning,
+and listed in :attr:`TargetIndex.skipped`; every other target is built.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from infra_monitor.secretbox import undecryptable
 from inventory.choices import CircuitStatusChoices, DeviceStatusChoices
 from inventory.models import (
     Circuit,
@@ -64,7 +65,11 @@ class TargetIndex:
 
 
 def _credentials(p: SnmpProfile) -> SnmpCredentials | str:
-    """The credentials of a profile, or why it has none (a profile the model rules refuse)."""
+    """The credentials of a profile, or why it has none (a profile the model rules refuse, a secret that
+    cannot be decrypted with the configured keys)."""
+    sealed = undecryptable(p)
+    if sealed:
+        return "; ".join(sealed)
     errors = snmp_profile_errors(p)
     if errors:
         return "; ".join(m for msgs in errors.values() for m in msgs)
@@ -134,6 +139,8 @@ def load_targets(
     poller_group: str | None = "default",
     site_slug: str | None = None,
     kinds: tuple[str, ...] = ("icmp", "snmp", "tcp", "http"),
+    device_id: int | None = None,
+    log_skipped: bool = True,
 ) -> TargetIndex:
     """Targets of the monitored, active devices of ``poller_group`` (all groups when None)."""
     q = (
@@ -146,6 +153,8 @@ def load_targets(
         q = q.where(Device.poller_group == poller_group)
     if site_slug is not None:
         q = q.where(Site.slug == site_slug)
+    if device_id is not None:
+        q = q.where(col(Device.id) == device_id)
     rows = session.execute(q.order_by(col(Device.id))).all()
     device_ids = [d.id for d, _, _ in rows if d.id is not None]
     idx = TargetIndex(targets={k: [] for k in kinds})
@@ -201,13 +210,15 @@ def load_targets(
             if why:
                 problems.append(("http", why))
         if problems:
-            _skip(idx, device.id, device.name, problems)
+            _skip(idx, device.id, device.name, problems, log_skipped)
     return idx
 
 
-def _skip(idx: TargetIndex, device_id: int, device: str, problems: list[tuple[str, str]]) -> None:
+def _skip(idx: TargetIndex, device_id: int, device: str, problems: list[tuple[str, str]], warn: bool) -> None:
     """Record the targets of one device left out, with one warning line for the device."""
     idx.skipped.extend(SkippedTarget(device_id, kind, reason) for kind, reason in problems)
+    if not warn:
+        return
     reason = problems[0][1] if len(problems) == 1 else "; ".join(f"{k}: {r}" for k, r in problems)
     log.warning("event=target_skipped device=%s device_id=%d kind=%s reason=%s", _quoted(device), device_id,
                 ",".join(k for k, _ in problems), _quoted(reason))

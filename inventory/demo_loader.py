@@ -6,8 +6,8 @@ import logging
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
+from infra_monitor.db import write_session
 from inventory.changelog import change_context
 from inventory.importer import import_document
 from inventory.models import Site
@@ -25,7 +25,7 @@ def load_demo_if_empty(engine: Engine) -> bool:
     """Import :func:`inventory.demo.build_demo_document` when there are no sites; return whether it did."""
     from inventory.demo import build_demo_document
 
-    with Session(engine, expire_on_commit=False) as session:
+    with write_session(engine, expire_on_commit=False) as session:
         if session.scalar(select(func.count()).select_from(Site)):
             log.info("event=demo_skipped reason=inventory_not_empty")
             return False

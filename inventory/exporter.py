@@ -3,20 +3,31 @@
 :func:`export_document` reads each table once and writes rows in natural-key order, so exporting, importing
 into an empty database and exporting again gives the same document. SNMP secrets (``secret_fields``) are
 left out unless ``include_secrets``; a row without them leaves stored secrets unchanged when imported.
+
+:func:`write_export` writes it so that a failed write (disk full, permission) never leaves a partial file
+under a final name, nor touches a file that was there: every file is written in full beside its final name,
+flushed to disk, and only then renamed over it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import shutil
+import tempfile
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from infra_monitor.secretbox import SecretDecryptError, undecryptable
 from inventory import models as m
 from inventory.csvsafe import neutralise
+from inventory.docfiles import YAML_SUFFIXES, write_file
 from inventory.docformat import KEYS, MODELS, PLAIN
 
 log = logging.getLogger(__name__)
@@ -44,6 +55,79 @@ def neutralise_for_csv(doc: Doc) -> Doc:
         return v
 
     return {key: [value(key, row) for row in rows] for key, rows in doc.items()}
+
+
+def write_export(doc: Doc, path: Path, *, private: bool = False) -> list[Path]:
+    """Write an exported ``doc`` to ``path`` (.yaml/.yml, .json, or else a directory of CSV files).
+
+    Each file is written whole beside its final name (a hidden temporary file, or a hidden directory for
+    CSV), fsynced, then renamed over the final name; on any error the temporaries are removed, the error
+    propagates and the files already there are left as they were. CSV cells are neutralised for spreadsheets.
+    With ``private`` (secrets included) every file ends 0600 and a CSV directory 0700, and no other user can
+    read a file at any moment (a temporary is 0600, a staging directory 0700).
+    """
+    if path.suffix.lower() in (*YAML_SUFFIXES, ".json"):
+        # 0600; the same suffix, which tells write_file the format
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            write_file(doc, tmp)
+            _settle(tmp, private)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(path.parent)
+        return [path]
+    created = not path.exists()
+    path.mkdir(mode=0o700 if private else 0o777, parents=True, exist_ok=True)
+    if private:
+        path.chmod(0o700)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=path))  # 0700: no one else sees a file meanwhile
+    try:
+        files = write_file(neutralise_for_csv(doc), staging)
+        for f in files:
+            _settle(f, private)
+        written = []
+        for f in files:
+            os.replace(f, path / f.name)
+            written.append(path / f.name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only if still empty
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    _fsync_dir(path)
+    return written
+
+
+def _settle(file: Path, private: bool) -> None:
+    """Flush ``file`` to disk and give it its final mode (0600 private, else the umask's)."""
+    file.chmod(0o600 if private else 0o666 & ~_umask())
+    with open(file, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where Linux allows (``os.umask`` sets it to read it)."""
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        status = Path("/proc/self/status").read_text()
+        return int(next(line for line in status.splitlines() if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _value(v: Any) -> Any:
@@ -97,6 +181,9 @@ def export_document(session: Session, *, include_secrets: bool = False) -> Doc:
                                    **_plain("device_types", d)} for d in t.rows[m.DeviceType]),
                                  key=lambda r: r["slug"])
     secret = set() if include_secrets else set(m.SnmpProfile.secret_fields)
+    sealed = [msg for p in t.rows[m.SnmpProfile] for msg in undecryptable(p)] if include_secrets else []
+    if sealed:  # never write a ciphertext where the importer expects the plaintext
+        raise SecretDecryptError("; ".join(sealed))
     doc["snmp_profiles"] = sorted(({k: v for k, v in _plain("snmp_profiles", p).items() if k not in secret}
                                    for p in t.rows[m.SnmpProfile]), key=lambda r: r["name"])
     doc["devices"] = _devices(t)

@@ -87,6 +87,7 @@ async def run_sweep(
     t0 = time.monotonic()
     cpu0 = time.process_time()
     budget = target_budget_s(kind, settings, len(targets))
+    log.info("event=sweep_start kind=%s targets=%d budget_s=%.3f", kind, len(targets), budget)
     results: list[ProbeResult | None] = [None] * len(targets)
     queue = iter(enumerate(targets))
 

@@ -24,17 +24,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from infra_monitor.accounts.principal import Principal
 from infra_monitor.config import Settings
 from infra_monitor.readmodel import ReadModel
 from infra_monitor.reports.document import LANGS, ReportDocument, ReportKind, Text
 from infra_monitor.reports.engine import TITLES, build_report, params_from_config
 from infra_monitor.reports.params import ReportParams, TierReference, params_for
 from infra_monitor.reports.render import FORMATS, file_name, media_type, render
+from inventory.api.auth import require_operator
 from inventory.api.crud import Detail, FieldErrors
+from inventory.api.filters import declared
 from web.deps import get_settings
 from web.templating import readmodel
 
@@ -223,6 +226,10 @@ class KindList(BaseModel):
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Opt = Annotated[str | None, Query()]
+# The handler parses its parameters itself (every bad one is named in one 422); the spec says what is valid.
+_DAY = {"type": "string", "format": "date", "pattern": "^(19[7-9][0-9]|2[0-9]{3})-"}
+_FLAG = declared({"type": "boolean"}, empty=True)
+KindPath = Annotated[str, Path(description="report kind"), declared({"type": "string", "enum": list(KINDS)})]
 
 
 @router.get("/", response_model=KindList, summary="Report kinds, formats and default options")
@@ -238,23 +245,36 @@ def list_reports(settings: SettingsDep) -> KindList:
     "/{kind}", summary="One report, computed now and rendered (json inline; csv zip, xlsx, pdf as downloads)",
     response_class=Response,
     responses={200: {"content": {media_type(f): {} for f in FORMATS}, "description": "The rendered report"},
+               403: {"model": Detail, "description": "Running a report needs the operator role"},
                404: {"model": Detail, "description": "Unknown report kind"},
                422: {"model": FieldErrors, "description": "Invalid parameters: {parameter: [messages]}"}},
 )
 def get_report(
-    kind: str,
+    kind: KindPath,
     request: Request,
     settings: SettingsDep,
-    start: Annotated[str | None, Query(alias="from", description="first local day, YYYY-MM-DD")] = None,
-    end: Annotated[str | None, Query(alias="to", description="local day after the last one (exclusive)")] = None,
-    as_of: Annotated[str | None, Query(description="date of the administrative structure (default: to − 1)")] = None,
-    fmt: Annotated[str | None, Query(alias="format", description=f"one of {', '.join(FORMATS)} (default json)")] = None,
-    lang: Annotated[str | None, Query(description="vi or en (json carries both)")] = None,
-    threshold_pct: Annotated[str | None, Query(description="target availability, 0–100")] = None,
-    utilisation_threshold_pct: Annotated[str | None, Query(description="capacity level, > 0, ≤ 1000")] = None,
-    maintenance_as_down: Annotated[str | None, Query(description="true: maintenance counts as downtime")] = None,
-    no_data_as_down: Annotated[str | None, Query(description="true: time without data counts as downtime")] = None,
-    tier_reference: Annotated[str | None, Query(description=", ".join(TIER_REFERENCES))] = None,
+    start: Annotated[str | None, Query(alias="from", description="first local day, YYYY-MM-DD (required)"),
+                     declared(_DAY)] = None,
+    end: Annotated[str | None, Query(alias="to", description="local day after the last one (exclusive; required)"),
+                   declared(_DAY)] = None,
+    as_of: Annotated[str | None, Query(description="date of the administrative structure (default: to − 1)"),
+                     declared(_DAY, empty=True)] = None,
+    fmt: Annotated[str | None, Query(alias="format", description="default json"),
+                   declared({"type": "string", "enum": list(FORMATS)}, empty=True)] = None,
+    lang: Annotated[str | None, Query(description="json carries both"),
+                    declared({"type": "string", "enum": list(LANGS)}, empty=True)] = None,
+    threshold_pct: Annotated[str | None, Query(description="target availability"),
+                             declared({"type": "number", "minimum": 0, "maximum": 100}, empty=True)] = None,
+    utilisation_threshold_pct: Annotated[str | None, Query(description="capacity level"),
+                                         declared({"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+                                                  empty=True)] = None,
+    maintenance_as_down: Annotated[str | None, Query(description="true: maintenance counts as downtime"),
+                                   _FLAG] = None,
+    no_data_as_down: Annotated[str | None, Query(description="true: time without data counts as downtime"),
+                               _FLAG] = None,
+    tier_reference: Annotated[str | None, Query(),
+                              declared({"type": "string", "enum": list(TIER_REFERENCES)}, empty=True)] = None,
+    _who: Principal = Depends(require_operator),
 ) -> Response:
     if kind not in KINDS:
         raise HTTPException(404, f"no report kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -262,6 +282,9 @@ def get_report(
            "threshold_pct": threshold_pct, "utilisation_threshold_pct": utilisation_threshold_pct,
            "maintenance_as_down": maintenance_as_down, "no_data_as_down": no_data_as_down,
            "tier_reference": tier_reference}
+    twice = sorted(name for name in raw if len(request.query_params.getlist(name)) > 1)
+    if twice:
+        return JSONResponse({name: ["Give this parameter once."] for name in twice}, status_code=422)
     try:
         query = parse_report_query(raw, settings)
     except ReportInputError as exc:

@@ -17,8 +17,6 @@ HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
 }
-# FastAPI's Swagger page is an inline-script page of its own; it keeps its default headers minus framing.
-DOCS_PATHS = ("/api/docs", "/api/docs/oauth2-redirect")
 
 
 class SecurityHeaders:
@@ -29,14 +27,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = str(scope.get("path", "")) in DOCS_PATHS
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
-                    if docs and name == "content-security-policy":
-                        continue
                     if name not in headers:
                         headers[name] = value
             await send(message)

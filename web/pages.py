@@ -10,19 +10,19 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infra_monitor.readmodel import ReadModel, SiteFilter
 from infra_monitor.readmodel.schemas import LEVELS
 from infra_monitor.status.regions import RegionInfo
 from web.mapview import project
-from web.templating import Page, RememberLanguage, page, readmodel, render, render_text
+from web.templating import Page, RememberLanguage, live_interval, page, readmodel, render, render_text, respond
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
-MAX_REFRESH_S = 15.0
-MIN_REFRESH_S = 1.0
 
 PageDep = Annotated[Page, Depends(page)]
 ReadDep = Annotated[ReadModel, Depends(readmodel)]
@@ -30,11 +30,8 @@ Str = Annotated[str | None, Query()]
 
 
 def refresh_interval(p: Page) -> int:
-    """Seconds between overview refreshes: a quarter of the shortest enabled probe interval, 1–15 s, so a
-    change shows up well within one probe interval."""
-    intervals = [cfg.interval_s for _k, cfg in p.settings.probes if cfg.enabled]
-    quarter = min(intervals) / 4 if intervals else MAX_REFRESH_S
-    return int(max(MIN_REFRESH_S, min(MAX_REFRESH_S, quarter)))
+    """Seconds between live refreshes (every page: :func:`web.templating.live_interval`)."""
+    return live_interval(p.settings)
 
 
 def site_filter(state: str | None, level: str | None, district: str | None, q: str | None, sort: str | None,
@@ -55,18 +52,23 @@ def _pager(p: Page, path: str, flt: SiteFilter, count: int, page_no: int) -> dic
 
 
 def _overview_html(p: Page, rm: ReadModel, template: str) -> HTMLResponse:
-    """The overview rendered once per computed overview (per language and query string): under load the
-    page costs a token query and a dictionary look-up; relative ages in it lag by at most the cache TTL."""
+    """The overview's body rendered once per computed overview (per language and query string): under load
+    the page costs a token query, a dictionary look-up and the page's frame. The frame (``base.html``: who
+    is signed in, the menu for their role, the session's CSRF token) is rendered for each request, never
+    cached: one user's page must not reach another. Relative ages lag by at most the cache TTL."""
     ov = rm.overview()
+    refresh_s = refresh_interval(p)
 
     def draw() -> str:
-        return render_text(p, template, active="nav_overview", ov=ov, freshness=ov.freshness,
-                           refresh_s=refresh_interval(p))
+        return render_text(p, "_overview_body.html", active="nav_overview", ov=ov, freshness=ov.freshness,
+                           refresh_s=refresh_s)
 
-    key = ("html", template, p.lang, str(p.request.url.query))
-    response = HTMLResponse(rm.cache.get(key, ov.generated_at, draw))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    # Markup: the output of our own autoescaped template, not text from outside
+    body = Markup(rm.cache.get(("html", p.lang, str(p.request.url.query)), ov.generated_at, draw))
+    if template == "_overview_body.html":
+        return respond(p, str(body))
+    return respond(p, render_text(p, template, active="nav_overview", ov=ov, freshness=ov.freshness,
+                                  refresh_s=refresh_s, body=body))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -84,7 +86,7 @@ def overview_fragment(p: PageDep, rm: ReadDep) -> HTMLResponse:
 def sites_page(p: PageDep, rm: ReadDep, state: Str = None, level: Str = None, district: Str = None,
                q: Str = None, sort: Str = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> HTMLResponse:
     flt = site_filter(state, level, district, q, sort, page_no)
-    result = rm.sites(flt)
+    result = rm.sites(flt, heartbeat=True)
     api_url = p.url("/api/status/sites", state=flt.state, level=flt.level, district=flt.district, q=flt.q,
                     sort=flt.sort)
     return render(p, "sites.html", active="nav_sites", result=result, flt=flt, levels=LEVELS,
@@ -99,7 +101,7 @@ def region_page(code: str, p: PageDep, rm: ReadDep, state: Str = None, level: St
     if region is None:
         return not_found(p, rm)
     flt = site_filter(state, level, region.code, q, sort, page_no)
-    result = rm.sites(flt)
+    result = rm.sites(flt, heartbeat=True)
     problems, total = rm.problems(SiteFilter(district=region.code))
     cov = rm.region_coverage(region.code, ("district", "commune", "unit", "vc"))
     return render(p, "region.html", active="nav_sites", region=region, result=result, flt=flt,
@@ -118,23 +120,60 @@ def map_page(p: PageDep, rm: ReadDep, state: Str = None, level: Str = None, dist
 
 
 @router.get("/events", response_class=HTMLResponse)
-def events_page(p: PageDep, rm: ReadDep, before: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
-    items = rm.events(PAGE_SIZE, before_id=before)
-    next_before = items[-1].id if len(items) == PAGE_SIZE else None
-    return render(p, "events.html", active="nav_events", items=items, next_before=next_before,
-                  freshness=rm.freshness())
+def events_page(p: PageDep, rm: ReadDep, group: Str = None,
+                limit: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE) -> HTMLResponse:
+    """The event log with the CLI's filters (device, site, severity, kind, since, until) in the URL, older
+    pages by ``before=`` id, unreachable devices grouped under their root cause unless ``group=none``."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.orm import Session
+
+    from infra_monitor.status.listing import (
+        EVENT_FIELDS,
+        EventGroup,
+        group_by_root,
+        list_events,
+        parse_event_filter,
+    )
+    from infra_monitor.status.states import EventKind, Severity
+
+    raw = {k: p.request.query_params.get(k) for k in EVENT_FIELDS}
+    with Session(rm.engine) as session:
+        flt, errors = parse_event_filter(session, ZoneInfo(p.settings.general.timezone), raw)
+        total, items = list_events(session, flt, limit)
+    grouped = group != "none"
+    rows = group_by_root(items) if grouped else [EventGroup(event=e, time=e.time) for e in items]
+    keep = {k: v for k, v in raw.items() if v and k != "before"}
+    next_url = p.url("/events", **keep, group=group, limit=limit if limit != PAGE_SIZE else None,
+                     before=items[-1].id) if total > len(items) else None
+    return render(p, "events.html", active="nav_events", rows=rows, total=total, raw=raw, errors=errors,
+                  grouped=grouped, kinds=[k.value for k in EventKind], severities=[s.value for s in Severity],
+                  next_url=next_url, freshness=rm.freshness())
 
 
 def not_found(p: Page, rm: ReadModel) -> HTMLResponse:
     return render(p, "error.html", status_code=404, active="", freshness=rm.freshness())
 
 
+async def page_not_found(request: Request, exc: Exception) -> Response:
+    """An unknown address: the operator's 404 page for a browser, the usual JSON for the API and assets."""
+    path = request.url.path
+    accept = request.headers.get("accept", "")
+    if path.startswith(("/api/", "/static/")) or ("json" in accept and "html" not in accept):
+        detail = exc.detail if isinstance(exc, StarletteHTTPException) else "Not Found"
+        return JSONResponse({"detail": detail}, status_code=404)
+    return not_found(page(request), readmodel(request))
+
+
 def install(app: FastAPI, cache_ttl_s: float = 5.0) -> None:
     """Add the read model, the pages, ``/api/status`` and the language cookie to ``app``."""
-    from web import api_status, pages_detail
+    from web import api_status, pages_detail, pages_inventory
 
     app.state.readmodel = ReadModel(app.state.engine, app.state.settings, cache_ttl_s=cache_ttl_s)
     app.add_middleware(RememberLanguage)
+    app.add_exception_handler(404, page_not_found)
     app.include_router(api_status.router)
     app.include_router(router)
     app.include_router(pages_detail.router)
+    app.include_router(pages_inventory.router)
+    app.include_router(pages_inventory.api_router)

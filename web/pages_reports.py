@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
+from infra_monitor.accounts.roles import OPERATOR
 from infra_monitor.readmodel import ReadModel
 from infra_monitor.reports.document import LANGS, ColumnType, ReportDocument
 from infra_monitor.reports.formatting import NUMERIC_TYPES, format_cell, format_value, period_text, tr, tz_of
@@ -119,6 +120,12 @@ def preview_of(p: Page, doc: ReportDocument, lang: str, values: dict[str, str]) 
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(p: PageDep, rm: ReadDep) -> HTMLResponse:
+    who = p.principal
+    if who is None or not who.can(OPERATOR):
+        return render(p, "error.html", status_code=403, active="nav_reports", freshness=rm.freshness(),
+                      title_key="forbidden", message=p.t("forbidden_role", role=p.t("role_operator"),
+                                                         user=who.username if who else "-",
+                                                         have=p.t("role_" + who.role) if who else "-"))
     submitted = "kind" in p.request.query_params
     values = submitted_values(p) if submitted else default_values(p, rm)
     errors: dict[str, list[str]] = {}

@@ -3,10 +3,16 @@
 Autoescaping is on for every template, so names from the inventory render as text whatever they contain.
 The language comes from ``?lang=`` (remembered in the ``lang`` cookie by :class:`RememberLanguage`), then
 the cookie, then ``general.language``; dates are shown in the configured zone labelled ``(GMT+7)``.
+
+Live pages (``/static/live.js``): a page marks the parts that change with ``data-live-region`` and an id; the
+script asks for the same URL with the header ``X-Live-Regions: 1`` and :func:`respond` answers with only
+those elements (:func:`live_regions`: a linear scan of the rendered page, no HTML parser, no extra query),
+so a refresh costs the page's own queries and sends a fraction of its bytes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -22,12 +28,17 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra_monitor.config import Settings
+from infra_monitor.i18n import COOKIE, LANGUAGES, pick_language, translator
 from infra_monitor.readmodel import fmt
 from infra_monitor.readmodel.service import ReadModel
-from web.i18n import COOKIE, LANGUAGES, pick_language, translator
+from web import probe_errors
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 COOKIE_MAX_AGE_S = 365 * 86400
+LIVE_HEADER = "x-live-regions"
+MAX_REFRESH_S = 15.0
+MIN_REFRESH_S = 1.0
+_REGION_START = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*\sdata-live-region\b[^>]*>")
 
 env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
                   trim_blocks=True, lstrip_blocks=True)
@@ -62,6 +73,10 @@ class Fmt:
     def kbps(self, value: int | None) -> str:
         return fmt.bitrate(value * 1000 if value is not None else None, self.lang)
 
+    def span(self, seconds: float | None) -> str:
+        """A length of time: ``3 giờ 12 phút`` / ``3 h 12 min``."""
+        return fmt.duration(seconds, self.lang)
+
     def ms(self, value: float | None) -> str:
         return "—" if value is None else f"{fmt.number(value, self.lang, 1)} ms"
 
@@ -88,6 +103,11 @@ class Page:
         query = {k: v for k, v in params.items() if v not in (None, "")}
         return f"{path}?{urlencode(query)}" if query else path
 
+    @property
+    def principal(self) -> Any:
+        """The signed-in user (or token) of this request, None on public pages."""
+        return getattr(self.request.state, "principal", None)
+
     def other_lang_url(self) -> str:
         params = dict(self.request.query_params)
         params["lang"] = "en" if self.lang == "vi" else "vi"
@@ -106,12 +126,64 @@ def page(request: Request) -> Page:
     return Page(request=request, lang=lang, settings=settings, fmt=Fmt(lang, rm.tz, rm.now()), t=translator(lang))
 
 
+def live_interval(settings: Settings) -> int:
+    """Seconds between live refreshes of a page: a quarter of the shortest enabled probe interval, 1–15 s,
+    so a change shows up well within one probe interval."""
+    intervals = [cfg.interval_s for _k, cfg in settings.probes if cfg.enabled]
+    quarter = min(intervals) / 4 if intervals else MAX_REFRESH_S
+    return int(max(MIN_REFRESH_S, min(MAX_REFRESH_S, quarter)))
+
+
 def render_text(p: Page, template: str, **context: Any) -> str:
-    return env.get_template(template).render(page=p, t=p.t, f=p.fmt, lang=p.lang, **context)
+    def perr(text: str | None) -> str:
+        return probe_errors.explain(p.t, text)
+
+    context.setdefault("refresh_s", live_interval(p.settings))
+    return env.get_template(template).render(page=p, t=p.t, f=p.fmt, lang=p.lang, perr=perr, **context)
+
+
+def wants_regions(request: Request) -> bool:
+    """The live script asks for the page's regions only."""
+    return request.headers.get(LIVE_HEADER) == "1"
+
+
+def live_regions(html: str) -> str:
+    """Every element carrying ``data-live-region`` in ``html`` (outermost ones, in page order), one after the
+    other. Templates are well formed and every inventory text is escaped, so counting the region's own tag
+    name opening and closing finds its end."""
+    out: list[str] = []
+    pos = 0
+    while (m := _REGION_START.search(html, pos)) is not None:
+        tag = m.group(1).lower()
+        if html[m.end() - 2:m.end()] == "/>":
+            out.append(m.group(0))
+            pos = m.end()
+            continue
+        pair = re.compile(rf"<(/?){tag}\b[^>]*>", re.IGNORECASE)
+        depth, end = 1, len(html)
+        for t in pair.finditer(html, m.end()):
+            depth += -1 if t.group(1) else 1
+            if depth == 0:
+                end = t.end()
+                break
+        out.append(html[m.start():end])
+        pos = end
+    return "\n".join(out)
+
+
+def respond(p: Page, html: str, status_code: int = 200) -> HTMLResponse:
+    """The rendered page, or only its live regions when the live script asks for them."""
+    if wants_regions(p.request):
+        response = HTMLResponse(live_regions(html), status_code=status_code)
+    else:
+        response = HTMLResponse(html, status_code=status_code)
+    response.headers["Vary"] = "X-Live-Regions, Cookie"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def render(p: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(render_text(p, template, **context), status_code=status_code)
+    return respond(p, render_text(p, template, **context), status_code)
 
 
 class RememberLanguage:

@@ -1,7 +1,9 @@
 """Inventory commands: ``import``, ``validate``, ``export``, ``changes`` and ``regions --as-of``.
 
-``import`` prints every error as ``FILE:ROW:FIELD: message`` on stderr and exits 1 with nothing written;
-otherwise it prints what was created, updated and left unchanged per model. Writes are recorded in the change
+``import`` prints every error as ``FILE:ROW:FIELD: message`` on stderr and exits 1 with nothing written (and
+no created/updated counts: nothing was applied); otherwise it prints what was created, updated and left
+unchanged per model. ``changes`` shows each changed field as ``field: old → new`` (values shortened, secrets
+masked). Writes are recorded in the change
 log under actor ``cli:<user>`` and one request id per run.
 """
 
@@ -9,8 +11,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -20,7 +20,26 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from infra_monitor.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOpt, engine_for, fail, is_terminal, load
+from infra_monitor.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    ConfigOpt,
+    FormatOpt,
+    Table,
+    emit,
+    engine_for,
+    fail,
+    is_terminal,
+    load,
+    output_format,
+    t,
+)
+from infra_monitor.logging import SECRET_KEYS
+
+# snapshot keys that change with every write and say nothing about what was changed
+UNSHOWN_FIELDS = frozenset({"search_text", "last_updated", "created"})
+VALUE_WIDTH = 40
+SECRET_MASK = "********"
 
 FileArg = Annotated[Path, typer.Argument(help="a .yaml/.yml/.json file or a directory of CSV files",
                                          show_default=False)]
@@ -33,6 +52,40 @@ def _actor() -> str:
         return "cli"
 
 
+def field_diff(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+               ) -> list[tuple[str, Any, Any]]:
+    """(field, old, new) of each field an update changed, or that a create set (old None); none for a delete."""
+    if action == "delete" or after is None:
+        return []
+    before = before or {}
+    return [(k, before.get(k), v) for k, v in after.items()
+            if k not in UNSHOWN_FIELDS and before.get(k) != v
+            and not (action == "create" and (v in (None, "") or k == "id"))]
+
+
+def _masked(key: str, value: Any) -> Any:
+    return SECRET_MASK if value not in (None, "") and SECRET_KEYS.search(key) else value
+
+
+def _short(key: str, value: Any) -> str:
+    value = _masked(key, value)
+    if value is None or value == "":
+        return "—" if value is None else '""'
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= VALUE_WIDTH else text[:VALUE_WIDTH - 1] + "…"
+
+
+def changed_fields(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
+                   unrecorded: str = "(masked or unrecorded fields)") -> list[str]:
+    """``field: old → new`` per changed field (values shortened, secrets masked); ``field=new`` for a create."""
+    diff = field_diff(action, before, after)
+    if action == "create":
+        return [f"{k}={_short(k, new)}" for k, _old, new in diff]
+    if action == "update" and not diff:
+        return [unrecorded]
+    return [f"{k}: {_short(k, old)} → {_short(k, new)}" for k, old, new in diff]
+
+
 def parse_day(text: str) -> date:
     """A date given as DD/MM/YYYY (Vietnamese usage) or YYYY-MM-DD."""
     for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
@@ -40,7 +93,7 @@ def parse_day(text: str) -> date:
             return datetime.strptime(text.strip(), fmt).date()
         except ValueError:
             continue
-    raise typer.BadParameter(f"{text!r} is not a date; use DD/MM/YYYY or YYYY-MM-DD")
+    raise typer.BadParameter(t("cli_not_a_date", text=repr(text)))
 
 
 @contextmanager
@@ -51,7 +104,7 @@ def _database_errors() -> Iterator[None]:
     try:
         yield
     except (OperationalError, ProgrammingError) as exc:
-        fail(f"database error: {str(exc.orig).strip().splitlines()[0]} (has 'infra-monitor init' been run?)")
+        fail(t("cli_db_error", error=str(exc.orig).strip().splitlines()[0]))
 
 
 @contextmanager
@@ -63,17 +116,16 @@ def _stage_progress(total: int) -> Iterator[Any]:
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
-        task = bar.add_task("importing", total=total)
+        task = bar.add_task(t("cli_importing"), total=total)
 
         def advance(key: str) -> None:
-            bar.update(task, advance=1, description=f"importing {key}")
+            bar.update(task, advance=1, description=t("cli_importing_what", what=key))
 
         yield advance
 
 
 def _run_import(config: Path | None, file: Path, dry_run: bool) -> None:
-    from sqlalchemy.orm import Session
-
+    from infra_monitor.db import write_session
     from inventory.changelog import change_context
     from inventory.docformat import KEYS, DocumentError
     from inventory.importer import import_document, load_file
@@ -86,63 +138,25 @@ def _run_import(config: Path | None, file: Path, dry_run: bool) -> None:
             typer.echo(str(issue), err=True)
         raise typer.Exit(EXIT_FAILED) from None
     engine = engine_for(settings)
-    with _database_errors(), Session(engine, expire_on_commit=False) as session, change_context(_actor()), \
+    with _database_errors(), write_session(engine, expire_on_commit=False) as session, change_context(_actor()), \
             _stage_progress(sum(1 for k in KEYS if doc.get(k))) as advance:
         report = import_document(session, doc, source=source, dry_run=dry_run, progress=advance)
-    for issue in report.errors:
-        typer.echo(str(issue), err=True)
-    width = max([len(name) for name in report.counts] + [5])
-    typer.echo(f"{'model':<{width}}  {'created':>8}  {'updated':>8}  {'unchanged':>9}")
-    for name, c in report.counts.items():
-        typer.echo(f"{name:<{width}}  {c.created:>8}  {c.updated:>8}  {c.unchanged:>9}")
-    totals = (f"created {report.total('created')}, updated {report.total('updated')}, "
-              f"unchanged {report.total('unchanged')} in {report.seconds:.2f} s")
-    if report.errors:
-        typer.echo(f"{len(report.errors)} error(s) in {source}: nothing was written", err=True)
+    if report.errors:  # the plan's counts were never applied: say so, and only list what is wrong
+        for issue in report.errors:
+            typer.echo(str(issue), err=True)
+        what = t("cli_doc_invalid") if dry_run else t("cli_import_refused")
+        typer.echo(t("cli_import_errors", what=what, n=len(report.errors), source=source), err=True)
         raise typer.Exit(EXIT_FAILED)
+    rows = [[name, str(c.created), str(c.updated), str(c.unchanged)] for name, c in report.counts.items()]
+    emit([Table(["model", "created", "updated", "unchanged"], rows,
+                labels=[t("cli_imp_col_model"), t("cli_imp_col_created"), t("cli_imp_col_updated"),
+                        t("cli_imp_col_unchanged")])], output_format(None))
+    totals = t("cli_import_totals", created=report.total("created"), updated=report.total("updated"),
+               unchanged=report.total("unchanged"), seconds=f"{report.seconds:.2f}")
     if dry_run:
-        typer.echo(f"valid: {totals} (dry run: nothing was written)")
+        typer.echo(t("cli_import_valid", totals=totals))
     else:
-        typer.echo(f"imported: {totals} (request id {report.request_id})")
-
-
-def _write_export(doc: dict[str, Any], file: Path, *, private: bool) -> list[Path]:
-    """Write an export; CSV cells are neutralised for spreadsheets, and with secrets every file is 0600.
-
-    A private YAML/JSON file is written to a 0600 temporary file in the same directory and renamed over
-    ``file``; private CSV files go into a 0700 directory and are created 0600 before anything is written.
-    """
-    from inventory.docfiles import YAML_SUFFIXES, flatten_for_csv, write_file
-    from inventory.exporter import neutralise_for_csv
-
-    suffix = file.suffix.lower()
-    if suffix not in (*YAML_SUFFIXES, ".json"):  # a directory of CSV files
-        doc = neutralise_for_csv(doc)
-        if not private:
-            return write_file(doc, file)
-        file.mkdir(mode=0o700, parents=True, exist_ok=True)
-        file.chmod(0o700)
-        for key, rows in flatten_for_csv(doc).items():
-            if rows:
-                target = file / f"{key}.csv"
-                os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
-                target.chmod(0o600)
-        written = write_file(doc, file)
-        for target in written:
-            target.chmod(0o600)
-        return written
-    if not private:
-        return write_file(doc, file)
-    fd, name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=file.suffix, dir=file.parent)  # mode 0600
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write_file(doc, tmp)
-        os.replace(tmp, file)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return [file]
+        typer.echo(t("cli_imported", totals=totals, request=report.request_id))
 
 
 def register(app: typer.Typer) -> None:
@@ -171,18 +185,23 @@ def register(app: typer.Typer) -> None:
         """Export the whole inventory in the import format (secrets left out unless asked)."""
         from sqlalchemy.orm import Session
 
-        from inventory.exporter import export_document
+        from infra_monitor.secretbox import SecretDecryptError
+        from inventory.exporter import export_document, write_export
 
         settings = load(config)
         with _database_errors(), Session(engine_for(settings)) as session:
-            doc = export_document(session, include_secrets=include_secrets)
+            try:
+                doc = export_document(session, include_secrets=include_secrets)
+            except SecretDecryptError as exc:
+                fail(t("cli_export_secrets", error=exc))
         try:
-            written = _write_export(doc, file, private=include_secrets)
-        except OSError as exc:
-            fail(f"cannot write {file}: {exc.strerror or exc}")
+            written = write_export(doc, file, private=include_secrets)
+        except OSError as exc:  # disk full, no permission: the files under the final names are as they were
+            fail(t("cli_cannot_write", file=file, error=exc.strerror or exc))
         rows = sum(len(v) for v in doc.values())
-        where = f"{file} ({len(written)} CSV files)" if file.is_dir() else str(file)
-        typer.echo(f"exported {rows} rows to {where}" + ("" if include_secrets else " (secrets left out)"))
+        where = t("cli_export_csv", file=file, n=len(written)) if file.is_dir() else str(file)
+        typer.echo(t("cli_exported", n=rows, where=where)
+                   + ("" if include_secrets else " " + t("cli_export_no_secrets")))
 
     @app.command()
     def changes(
@@ -190,9 +209,10 @@ def register(app: typer.Typer) -> None:
         object_type: Annotated[str | None, typer.Option("--object-type", help="e.g. device, site, circuit")] = None,
         request_id: Annotated[str | None, typer.Option("--request-id", help="one import or API request")] = None,
         limit: Annotated[int, typer.Option(min=1, help="newest first, at most this many")] = 50,
+        fmt: FormatOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help="JSON with the before/after snapshots")] = False,
     ) -> None:
-        """Show the change log (who changed which inventory object, when, before and after)."""
+        """Show the change log: who changed which inventory object, when, and each changed field old → new."""
         from sqlalchemy import select
         from sqlalchemy.orm import Session
         from sqlmodel import col
@@ -207,20 +227,26 @@ def register(app: typer.Typer) -> None:
             stmt = stmt.where(col(ObjectChange.request_id) == request_id)
         with _database_errors(), Session(engine_for(settings)) as session:
             rows = list(session.scalars(stmt))
-        if as_json:
-            typer.echo(json.dumps([{
-                "id": c.id, "time": c.time.isoformat(), "actor": c.actor, "request_id": c.request_id,
-                "action": c.action, "object_type": c.object_type, "object_id": c.object_id,
-                "object_repr": c.object_repr, "prechange_data": c.prechange_data,
-                "postchange_data": c.postchange_data} for c in rows], ensure_ascii=False, indent=1))
-            return
         tz = ZoneInfo(settings.general.timezone)
-        for c in rows:
-            when = c.time.astimezone(tz).strftime("%d/%m/%Y %H:%M:%S")
-            typer.echo(f"{when}  {c.actor:<16} {c.action:<6} {c.object_type}#{c.object_id} {c.object_repr!r}  "
-                       f"request {c.request_id}")
-        if not rows:
-            typer.echo("no changes recorded" + (" matching the filters" if object_type or request_id else ""))
+        unrecorded = t("cli_unrecorded_fields")
+        table = Table(["time", "actor", "action", "object", "name", "changes", "request"], [
+            [c.time.astimezone(tz).strftime("%d/%m/%Y %H:%M:%S"), c.actor, c.action,
+             f"{c.object_type}#{c.object_id}", c.object_repr,
+             "; ".join(changed_fields(c.action, c.prechange_data, c.postchange_data)), c.request_id or ""]
+            for c in rows], labels=[t("cli_ch_col_time"), t("cli_ch_col_actor"), t("cli_ch_col_action"),
+                                    t("cli_ch_col_object"), t("cli_col_name"), t("cli_ch_col_changes"),
+                                    t("cli_ch_col_request")])
+        table.shown = [[r[0], r[1], t(f"action_{c.action}"), r[3], r[4],
+                        "; ".join(changed_fields(c.action, c.prechange_data, c.postchange_data, unrecorded)), r[6]]
+                       for r, c in zip(table.rows, rows, strict=True)]
+        emit([table], output_format(fmt, as_json), data=[{
+            "id": c.id, "time": c.time.isoformat(), "actor": c.actor, "request_id": c.request_id,
+            "action": c.action, "object_type": c.object_type, "object_id": c.object_id,
+            "object_repr": c.object_repr,
+            "changes": [{"field": k, "old": _masked(k, old), "new": _masked(k, new)}
+                        for k, old, new in field_diff(c.action, c.prechange_data, c.postchange_data)],
+            "prechange_data": c.prechange_data, "postchange_data": c.postchange_data} for c in rows],
+            empty=lambda tr: tr("cli_no_changes_matching") if object_type or request_id else tr("cli_no_changes"))
 
     @app.command()
     def regions(
@@ -242,13 +268,15 @@ def register(app: typer.Typer) -> None:
         children: dict[int | None, list[RegionNode]] = {}
         for node in nodes:
             children.setdefault(node.parent_id, []).append(node)
-        typer.echo(f"regions on {day:%d/%m/%Y}: {len(nodes)}")
+        typer.echo(t("cli_regions_on", day=f"{day:%d/%m/%Y}", n=len(nodes)))
 
         def show(parent: int | None, depth: int) -> None:
             for node in children.get(parent, []):
                 below = len(children.get(node.id, []))
-                typer.echo(f"{'  ' * depth}{node.code} {node.name} ({node.level}"
-                           + (f", {below} below)" if below else ")"))
+                level = {"province": t("cli_rl_province"), "district": t("cli_rl_district"),
+                         "commune": t("cli_rl_commune")}.get(node.level, node.level)
+                typer.echo(f"{'  ' * depth}{node.code} {node.name} ("
+                           + (t("cli_regions_below", level=level, n=below) if below else level) + ")")
                 show(node.id, depth + 1)
 
         show(None, 0)

@@ -1,4 +1,9 @@
-"""Probe commands: ``probe --once`` (one sweep now, stored like a scheduled one) and ``poller``."""
+"""Probe commands: ``probe --once`` (one sweep now, stored like a scheduled one) and ``poller``.
+
+When the database cannot take the results (locked by another process beyond the busy timeout, PostgreSQL
+down), ``probe --once`` keeps them in memory and retries, whole sweeps in order, for ``poller.write_deadline_s``;
+only then does it exit 1, saying how many results were not written.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,13 @@ import asyncio
 import json
 import signal
 import sys
+import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
 
-from infra_monitor.cli.common import ConfigOpt, engine_for, fail, is_terminal, load
+from infra_monitor.cli.common import EXIT_RUNNING, ConfigOpt, engine_for, fail, is_terminal, load, running_message, t
 
 
 def _result_json(r: Any) -> dict[str, Any]:
@@ -45,49 +52,61 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run one sweep now, store the results like a scheduled sweep, and print a summary."""
         if not once:
-            fail("only one-off sweeps are run from here: pass --once (the schedule runs in 'serve'/'poller')", 2)
+            fail(t("cli_probe_once"), 2)
         settings = load(config)
         from probes.registry import PROBERS
 
         kinds = tuple(kind or [k for k in PROBERS if getattr(settings.probes, k).enabled])
         unknown = [k for k in kinds if k not in PROBERS]
         if unknown:
-            fail(f"unknown probe kind(s) {', '.join(unknown)}; known: {', '.join(PROBERS)}", 2)
+            fail(t("cli_probe_unknown_kind", n=len(unknown), kinds=", ".join(unknown), known=", ".join(PROBERS)), 2)
         engine = engine_for(settings)
         from infra_monitor.scheduler import Poller
 
         results: list[Any] = []
 
-        async def run() -> list[Any]:
+        async def run() -> tuple[list[Any], Unwritten]:
             summaries = []
             async with Poller(settings, engine, kinds=kinds, site=site) as poller:
                 for k in kinds:
                     summaries.append(await _sweep_with_progress(poller, k, results))
-            return summaries
+                unwritten = await _write_pending(poller, settings.poller.write_deadline_s)
+            return summaries, unwritten
 
         try:
-            summaries = asyncio.run(run())
+            summaries, unwritten = asyncio.run(run())
         except Exception as exc:
-            fail(f"sweep failed: {exc}")
+            from infra_monitor.db import short_reason
+
+            fail(t("cli_sweep_failed", reason=short_reason(exc)))  # the database's reason, not the statement (secrets)
         finally:
             engine.dispose()
         if as_json:
             for r in results:
                 sys.stdout.write(json.dumps(_result_json(r), ensure_ascii=False) + "\n")
-            return
-        for s in summaries:
-            typer.echo(f"{s.kind}: {s.targets} targets, {s.ok} answered, {s.failed} failed, "
-                       f"{s.duration_s:.2f} s")
-            for r in results:
-                if r.kind == s.kind and not r.success:
-                    typer.echo(f"  FAIL {r.target.site}/{r.target.device} {r.target.address}: {r.error or 'no answer'}")
+        else:
+            for s in summaries:
+                typer.echo(t("cli_sweep_summary", kind=s.kind, n=s.targets, ok=s.ok, failed=s.failed,
+                             seconds=f"{s.duration_s:.2f}"))
+                for r in results:
+                    if r.kind == s.kind and not r.success:  # the prober's own (English) sentence
+                        typer.echo("  " + t("cli_sweep_fail", target=f"{r.target.site}/{r.target.device}",
+                                            address=r.target.address, error=r.error or t("cli_no_answer")))
+        if unwritten.results:
+            fail(t("cli_unwritten", n=unwritten.results, sweeps=unwritten.sweeps, reason=unwritten.reason,
+                   waited=f"{unwritten.waited_s:.0f}", deadline=f"{settings.poller.write_deadline_s:g}",
+                   error=unwritten.error))
 
     @app.command()
     def poller(config: ConfigOpt = None) -> None:
-        """Run only the scheduled probes (a separate probe server for this poller group); Ctrl-C stops."""
+        """Run only the scheduled probes (a separate probe server for this poller group); Ctrl-C stops.
+
+        Exits 75 at once when another poller or serve already runs the probes of this database and group.
+        """
         settings = load(config)
         engine = engine_for(settings)
         from infra_monitor.scheduler import run_poller
+        from infra_monitor.server import PollerRunning, StartError, poller_lock
 
         async def main() -> None:
             stop = asyncio.Event()
@@ -97,9 +116,45 @@ def register(app: typer.Typer) -> None:
             await run_poller(settings, engine, stop)
 
         try:
-            asyncio.run(main())
+            with poller_lock(settings, "poller"):
+                asyncio.run(main())
+        except PollerRunning as exc:
+            fail(running_message(exc), EXIT_RUNNING)
+        except StartError as exc:
+            fail(str(exc))
         finally:
             engine.dispose()
+
+
+@dataclass
+class Unwritten:
+    results: int = 0
+    sweeps: int = 0
+    reason: str = ""
+    error: str = ""
+    waited_s: float = 0.0
+
+
+async def _write_pending(poller: Any, deadline_s: float) -> Unwritten:
+    """Retry the sweeps the database refused until they are written or ``deadline_s`` has passed."""
+    if not poller.backlog:
+        return Unwritten()
+    t0 = time.monotonic()
+    report = poller.last_flush
+    why = report.reason if report is not None and report.reason else "unavailable"
+    typer.echo(t("cli_backlog", why=why, n=poller.backlog.pending_size, deadline=f"{deadline_s:g}"), err=True)
+    delay = 0.25
+    while poller.backlog and time.monotonic() - t0 < deadline_s:
+        await asyncio.sleep(min(delay, max(0.0, deadline_s - (time.monotonic() - t0))))
+        delay = min(delay * 2, 5.0)
+        report = await asyncio.to_thread(poller.flush)
+    waited = time.monotonic() - t0
+    if not poller.backlog:
+        typer.echo(t("cli_backlog_written", seconds=f"{waited:.1f}"), err=True)
+        return Unwritten()
+    return Unwritten(results=poller.backlog.pending_size, sweeps=poller.backlog.pending_items,
+                     reason=report.reason if report and report.reason else "unavailable",
+                     error=report.error if report else "", waited_s=waited)
 
 
 async def _sweep_with_progress(poller: Any, kind: str, results: list[Any]) -> Any:
@@ -111,7 +166,7 @@ async def _sweep_with_progress(poller: Any, kind: str, results: list[Any]) -> An
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
-        task = bar.add_task(f"{kind} sweep", total=None)
+        task = bar.add_task(t("cli_sweep_progress", kind=kind), total=None)
 
         def step(r: Any) -> None:
             results.append(r)

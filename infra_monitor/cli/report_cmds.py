@@ -24,7 +24,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from infra_monitor.cli.common import EXIT_USAGE, ConfigOpt, engine_for, fail, is_terminal, load
+from infra_monitor.cli.common import EXIT_USAGE, ConfigOpt, engine_for, fail, is_terminal, load, t
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -62,7 +62,7 @@ def _date(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
+        fail(t("cli_rp_not_a_date", option=option, value=repr(value)), EXIT_USAGE)
 
 
 def _period(from_: str | None, to: str | None, today: date) -> tuple[date, date]:
@@ -73,7 +73,7 @@ def _period(from_: str | None, to: str | None, today: date) -> tuple[date, date]
     if from_ is None and to is None:
         return previous_month(today)
     if from_ is None:
-        fail("--to needs --from (the first day of the period)", EXIT_USAGE)
+        fail(t("cli_rp_to_needs_from"), EXIT_USAGE)
     start = _date(from_, "--from")
     return start, _date(to, "--to") if to is not None else today + timedelta(days=1)
 
@@ -85,16 +85,16 @@ def _report(kind: Kind, output: str | None, from_: str | None, to: str | None, a
     """Compute a report from stored data and write it as json, csv (zip), xlsx or pdf."""
     from infra_monitor.reports.engine import build_report, params_from_config
     from infra_monitor.reports.params import params_for
-    from infra_monitor.reports.render import render, write_atomic
+    from infra_monitor.reports.render import render
     from infra_monitor.reports.scheduled import output_name
 
     settings = load(config, log=False)
     start, end = _period(from_, to, datetime.now(ZoneInfo(settings.general.timezone)).date())
     day = _date(as_of, "--as-of") if as_of else None
     if end <= start:
-        fail(f"--to ({end}) must be after --from ({start}); --to is exclusive", EXIT_USAGE)
+        fail(t("cli_rp_to_after_from", end=end, start=start), EXIT_USAGE)
     if (end - start).days > MAX_PERIOD_DAYS:
-        fail(f"--from/--to: the period is {(end - start).days} days; at most {MAX_PERIOD_DAYS}", EXIT_USAGE)
+        fail(t("cli_rp_too_long", days=(end - start).days, most=MAX_PERIOD_DAYS), EXIT_USAGE)
     if fmt is None:
         suffix = Path(output or "").suffix.lower().lstrip(".")
         fmt = Fmt(suffix) if suffix in Fmt.__members__ else (Fmt.csv if suffix == "zip" else Fmt.json)
@@ -112,25 +112,39 @@ def _report(kind: Kind, output: str | None, from_: str | None, to: str | None, a
     try:
         engine = engine_for(settings)
         with _Steps(is_terminal() and output != "-") as steps:
-            steps.advance("computing")
+            steps.advance(t("cli_rp_computing"), first=True)
             doc = build_report(engine, params, settings.reports, province_name=settings.general.province_name)
-            steps.advance(f"rendering {fmt.value}")
+            steps.advance(t("cli_rp_rendering", format=fmt.value))
             data = render(doc, fmt.value, language)
-            steps.advance("writing")
+            steps.advance(t("cli_rp_writing"))
             if output is None:
                 output = output_name(doc, fmt.value, language)
-            if output == "-":
-                sys.stdout.buffer.write(data)
-                sys.stdout.buffer.flush()
-            else:
-                write_atomic(output, data)
+            _write(output, data)
     except SQLAlchemyError as exc:
         fail(f"database {settings.database.url.split('@')[-1]}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-    except OSError as exc:
-        fail(f"{output}: {exc.strerror or exc}")
+    except OSError as exc:  # reading templates or fonts while rendering
+        fail(t("cli_rp_cannot_produce", kind=kind.value, error=exc.strerror or exc)
+             + (f" ({exc.filename})" if exc.filename else ""))
     if output != "-":
-        typer.echo(f"{kind.value} report ({fmt.value}, {language}) written to {output}: {len(data):,} bytes in "
-                   f"{time.monotonic() - t0:.2f} s", err=True)
+        typer.echo(t("cli_rp_written", kind=t(f"rk_{kind.value}"), format=fmt.value, lang=language, output=output,
+                     n=len(data), seconds=f"{time.monotonic() - t0:.2f}"), err=True)
+
+
+def _write(output: str, data: bytes) -> None:
+    """Write the report to ``output`` ('-': standard output) or exit 1 naming it; a file is written atomically,
+    so a full disk leaves no partial file and an existing file as it was."""
+    from infra_monitor.reports.render import write_atomic
+
+    try:
+        if output == "-":
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            write_atomic(output, data)
+    except OSError as exc:
+        if output == "-":
+            fail(t("cli_rp_cannot_write_stdout", error=exc.strerror or exc))
+        fail(t("cli_cannot_write", file=output, error=exc.strerror or exc))
 
 
 def _validation_message(exc: Exception) -> str:
@@ -157,13 +171,13 @@ class _Steps:
 
             self._bar = Progress(transient=True)
             self._bar.__enter__()
-            self._task = self._bar.add_task("report", total=3)
+            self._task = self._bar.add_task(t("cli_rp_report"), total=3)
         return self
 
-    def advance(self, label: str) -> None:
+    def advance(self, label: str, first: bool = False) -> None:
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, description=label)
-            if label != "computing":
+            if not first:
                 self._bar.advance(self._task)
 
     def __exit__(self, *exc: object) -> None:
@@ -177,7 +191,7 @@ def _scheduled(config: ConfigOpt = None) -> None:
 
     settings = load(config)
     if not settings.reports.schedules:
-        typer.echo("no [[reports.schedules]] configured", err=True)
+        typer.echo(t("cli_rp_no_schedules"), err=True)
         return
     try:
         files = run_due(engine_for(settings), settings)
@@ -185,7 +199,7 @@ def _scheduled(config: ConfigOpt = None) -> None:
         fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     for f in files:
         typer.echo(str(f))
-    typer.echo(f"{len(files)} file(s) written to {settings.reports.output_dir}", err=True)
+    typer.echo(t("cli_rp_files_written", n=len(files), folder=settings.reports.output_dir), err=True)
 
 
 def register(app: typer.Typer) -> None:

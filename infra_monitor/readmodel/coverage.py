@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Row
 from infra_monitor.readmodel.frame import DEV, DS, SITE, SiteFilter, is_connected, level_counts, site_ids
 from infra_monitor.readmodel.regions import Regions
 from infra_monitor.readmodel.schemas import COVERAGE_LEVELS, STATES, CoverageRow, StateCounts
-from infra_monitor.readmodel.uptime import availability, level_group
+from infra_monitor.readmodel.uptime import Figure, availability_figures, figure_fields, level_group
 from infra_monitor.status.models import DeviceStatusRow
 from infra_monitor.status.states import State
 from inventory.choices import SiteCategoryChoices
@@ -70,11 +70,11 @@ def coverage(
     levels_rows: Iterable[Any],
     vc_rows: Iterable[Any],
     targets: Mapping[str, Target],
-    avail: Mapping[str, Mapping[str, float | None]],
+    avail: Mapping[str, Mapping[str, Figure]],
     levels: Collection[str] = COVERAGE_LEVELS,
 ) -> list[CoverageRow]:
     """One row per level (``unit`` added when such sites exist) from :func:`level_counts` and
-    :func:`vc_counts` rows; ``avail`` is ``{period: {level: percent}}``."""
+    :func:`vc_counts` rows; ``avail`` is ``{period: {level: Figure}}``."""
     counts: dict[str, Counter[str]] = {lvl: Counter() for lvl in levels}
     for r in levels_rows:
         if r.category == SiteCategoryChoices.UNIT and "unit" not in counts:
@@ -101,7 +101,7 @@ def coverage(
             not_inventoried=max(t.target - c["inventoried"], 0) if t else None,
             connected=c["connected"], reachable=c["reachable"],
             states=StateCounts(**{s: c[f"s_{s}"] for s in STATES}),
-            availability_24h=avail.get("24h", {}).get(lvl), availability_30d=avail.get("30d", {}).get(lvl)))
+            **figure_fields(avail, lvl)))
     return out
 
 
@@ -110,6 +110,6 @@ def coverage_of(conn: Connection, flt: SiteFilter, regions: Regions, now: dateti
     """Coverage of the sites of ``flt`` (the whole province, or a district's): counts, VC endpoints and
     availability, a fixed number of queries."""
     where = DEV.site_id.in_(site_ids(flt, regions)) if (flt.district or flt.q or flt.slug) else None
-    avail = availability(conn, now, level_group(), regions=regions, where=where)
+    avail = availability_figures(conn, now, level_group(), regions=regions, where=where)
     rows = counts if counts is not None else level_counts(conn, flt, regions)
     return coverage(rows, vc_counts(conn, flt, regions), targets, avail, levels)

@@ -26,7 +26,7 @@ from infra_monitor.readmodel.schemas import (
     VcEndpointOut,
 )
 from infra_monitor.readmodel.sites import device_states
-from infra_monitor.readmodel.uptime import availability, load_windows
+from infra_monitor.readmodel.uptime import availability_figures, figure_fields, load_windows
 from infra_monitor.status.maintenance import ScopeType, window_intervals
 from infra_monitor.status.models import DeviceStatusRow
 from infra_monitor.status.states import State
@@ -129,9 +129,9 @@ def _maintenance(conn: Connection, now: datetime, regions: Regions, region_id: i
     return sorted(out, key=lambda m: (not m.active_now, m.next_start or now))
 
 
-def _availability(conn: Connection, now: datetime, regions: Regions, where: Any) -> tuple[float | None, float | None]:
-    av = availability(conn, now, literal("x"), regions=regions, where=where)
-    return av["24h"].get("x"), av["30d"].get("x")
+def _availability(conn: Connection, now: datetime, regions: Regions, where: Any) -> dict[str, Any]:
+    """The availability fields of a detail page (figure and the time it stands on, per period)."""
+    return figure_fields(availability_figures(conn, now, literal("x"), regions=regions, where=where), "x")
 
 
 def _site(conn: Connection, regions: Regions, **where: Any) -> tuple[Any, SiteRow] | tuple[None, None]:
@@ -147,7 +147,7 @@ def site_detail(conn: Connection, slug: str, now: datetime, regions: Regions,
         return None
     extra = conn.execute(select(SITE.address, SITE.description).where(SITE.id == row.id)).one()
     devices = device_states(conn, DEV.site_id == row.id)
-    a24, a30 = _availability(conn, now, regions, DEV.site_id == row.id)
+    avail = _availability(conn, now, regions, DEV.site_id == row.id)
     return SiteDetail(
         site=row, address=extra.address, description=extra.description, devices=devices,
         circuits=_circuits(conn, row.id), vc_endpoints=_vc(conn, row.id),
@@ -155,7 +155,7 @@ def site_detail(conn: Connection, slug: str, now: datetime, regions: Regions,
         events=events(conn, event_limit, site_id=row.id),
         maintenance=_maintenance(conn, now, regions, regions.resolve(light.region_id), row.id,
                                  {d.id for d in devices}),
-        availability_24h=a24, availability_30d=a30)
+        **avail)
 
 
 def _interfaces(conn: Connection, device_id: int) -> list[InterfaceOut]:
@@ -182,11 +182,10 @@ def device_detail(conn: Connection, device_id: int, now: datetime, regions: Regi
     slug = conn.execute(select(SITE.slug).where(SITE.id == device.site_id)).scalar_one()
     _light, site = _site(conn, regions, slug=slug)
     assert site is not None
-    a24, a30 = _availability(conn, now, regions, DEV.id == device_id)
+    avail = _availability(conn, now, regions, DEV.id == device_id)
     return DeviceDetail(device=device, site=site, interfaces=_interfaces(conn, device_id),
                         measurements=_measurements(conn, DEV.id == device_id),
-                        events=events(conn, event_limit, device_id=device_id),
-                        availability_24h=a24, availability_30d=a30)
+                        events=events(conn, event_limit, device_id=device_id), **avail)
 
 
 __all__ = ["device_detail", "site_detail"]

@@ -1,13 +1,25 @@
 """Formatting shared by the pages and the CLI: local times labelled (GMT+7), Vietnamese numbers, durations.
 
 Vietnamese conventions: dates ``dd/mm/yyyy HH:MM``, decimal comma and dot thousands (``99,98%``,
-``1.234``); English keeps the same date layout (operators read one format) with a decimal point.
+``1.234``), from Babel's CLDR data for vi-VN; English keeps the same date layout (operators read one
+format) with en-US numbers.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.numbers import format_decimal
+
+LOCALES = {"vi": "vi_VN", "en": "en_US"}
+
+
+@lru_cache(maxsize=8)
+def _locale(lang: str) -> Locale:
+    return Locale.parse(LOCALES.get(lang, "vi_VN"))
 
 
 def zone(name: str) -> ZoneInfo:
@@ -45,10 +57,11 @@ def number(value: float | int | None, lang: str, decimals: int = 0) -> str:
     """``1.234,5`` in Vietnamese, ``1,234.5`` in English; ``—`` for None."""
     if value is None:
         return "—"
-    text = f"{value:,.{decimals}f}"
-    if lang == "vi":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    # Round as Python does (binary value, half to even) so every figure matches the reports' arithmetic,
+    # then let CLDR place the separators.
+    rounded = f"{value:.{decimals}f}"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return format_decimal(rounded, format=pattern, locale=_locale(lang), decimal_quantization=False)
 
 
 def percent(value: float | None, lang: str, decimals: int = 2) -> str:

@@ -7,13 +7,20 @@ Times are timezone-aware UTC datetimes (the pages and the CLI show them in local
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
+
+from infra_monitor.status.listing import EventGroup
 
 STATES = ("up", "down", "unreachable", "unknown", "maintenance")
 LEVELS = ("datacenter", "department", "district", "commune", "unit")
 COVERAGE_LEVELS = ("datacenter", "department", "district", "commune", "vc")
 
+
+
+DATA_S = ("seconds of the window the availability figure stands on (counted time per device, maintenance "
+          "and no data left out): 300 of 86,400 means five minutes of data")
 
 class StateCounts(BaseModel):
     up: int = 0
@@ -41,6 +48,8 @@ class CoverageRow(BaseModel):
     states: StateCounts = Field(default_factory=StateCounts)
     availability_24h: float | None = Field(None, description="percent of counted time UP, from state intervals")
     availability_30d: float | None = None
+    availability_24h_data_s: float = Field(0.0, description=DATA_S)
+    availability_30d_data_s: float = Field(0.0, description=DATA_S)
 
 
 class Problem(BaseModel):
@@ -70,7 +79,9 @@ class EventOut(BaseModel):
     root_cause_device_id: int | None = None
     root_cause_name: str | None = None
     severity: str | None = None
-    message: str | None = None
+    message: str | None = Field(None, description="the engine's English text (logs, notifications); pages show "
+                                "the structured fields in the page's language instead")
+    details: dict[str, Any] = Field(default_factory=dict)
 
 
 class PollerFreshness(BaseModel):
@@ -79,6 +90,32 @@ class PollerFreshness(BaseModel):
     finished_at: datetime | None
     age_s: float | None
     stale: bool
+    targets: int = Field(0, description="targets of its last sweep")
+    idle: bool = Field(False, description="its last sweep had no targets: neither fresh nor stale")
+
+
+class FailingCheck(BaseModel):
+    """A device whose latest result of a kind failed while the device is UP (another check answers)."""
+
+    device_id: int
+    device: str
+    site_slug: str
+    site: str
+    error: str = ""
+    at: datetime
+
+
+class KindHealth(BaseModel):
+    """One probe kind across the inventory, from the latest result per device and the poller heartbeats."""
+
+    kind: str
+    targets: int = Field(description="targets of the last sweeps (all poller groups)")
+    answering: int = Field(description="devices whose latest recent result succeeded")
+    failing: int = Field(description="devices whose latest recent result failed")
+    failing_while_up: int = Field(description="failing devices that are UP: failures no state shows")
+    failing_devices: list[FailingCheck] = Field(default_factory=list, description="the first of them, by name")
+    last_sweep_at: datetime | None = None
+    verdict: str = Field(description="ok, partial, failing, no_targets or never_swept")
 
 
 class Freshness(BaseModel):
@@ -102,6 +139,18 @@ class Overview(BaseModel):
     problems_total: int = Field(0, description="problems in all; ``problems`` holds the first ones")
     events: list[EventOut]
     freshness: Freshness
+    probes: list[KindHealth] = Field(default_factory=list, description="each enabled probe kind's health")
+    feed: list[EventGroup] = Field(default_factory=list, description="latest events grouped under root causes")
+
+
+class HeartbeatRun(BaseModel):
+    """Consecutive half-hour cells of a site's heartbeat bar (the last 24 h) in one state."""
+
+    first: int = Field(description="index of the first cell (0 = 24 hours ago)")
+    cells: int
+    state: str
+    start: datetime
+    end: datetime
 
 
 class SiteRow(BaseModel):
@@ -120,6 +169,7 @@ class SiteRow(BaseModel):
     since: datetime | None = None
     devices: StateCounts = Field(default_factory=StateCounts)
     connected: bool = False
+    heartbeat: list[HeartbeatRun] = Field(default_factory=list, description="state in the last 24 h, oldest first")
 
 
 class SiteList(BaseModel):
@@ -211,6 +261,8 @@ class SiteDetail(BaseModel):
     maintenance: list[MaintenanceOut]
     availability_24h: float | None = None
     availability_30d: float | None = None
+    availability_24h_data_s: float = Field(0.0, description=DATA_S)
+    availability_30d_data_s: float = Field(0.0, description=DATA_S)
 
 
 class InterfaceOut(BaseModel):
@@ -226,6 +278,13 @@ class InterfaceOut(BaseModel):
     measured_at: datetime | None = None
 
 
+class ConfigError(BaseModel):
+    """A probe of this device the poller cannot run: its inventory record breaks a rule (never a secret)."""
+
+    kind: str = Field(description="icmp, snmp, tcp or http")
+    reason: str
+
+
 class DeviceDetail(BaseModel):
     device: DeviceState
     site: SiteRow
@@ -234,6 +293,10 @@ class DeviceDetail(BaseModel):
     events: list[EventOut]
     availability_24h: float | None = None
     availability_30d: float | None = None
+    availability_24h_data_s: float = Field(0.0, description=DATA_S)
+    availability_30d_data_s: float = Field(0.0, description=DATA_S)
+    config_errors: list[ConfigError] = Field(default_factory=list,
+                                             description="probe targets the poller leaves out, and why")
 
 
 class SeriesLine(BaseModel):

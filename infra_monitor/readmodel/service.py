@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from infra_monitor.config import Settings
 from infra_monitor.readmodel import coverage as cov
 from infra_monitor.readmodel import details as de
+from infra_monitor.readmodel import inventory_lists as il
 from infra_monitor.readmodel import lists as li
 from infra_monitor.readmodel import overview as ov
 from infra_monitor.readmodel import series as se
@@ -32,6 +33,7 @@ from infra_monitor.readmodel.fmt import zone
 from infra_monitor.readmodel.frame import DEV, SITE, SiteFilter, load_sites, site_ids
 from infra_monitor.readmodel.regions import CHANGE, LINK, REGION, Regions, load_regions
 from infra_monitor.readmodel.schemas import (
+    ConfigError,
     CoverageRow,
     DeviceDetail,
     Overview,
@@ -162,11 +164,13 @@ class ReadModel:
             return result
         return self._cached(("overview",), compute)
 
-    def sites(self, flt: SiteFilter) -> SiteList:
+    def sites(self, flt: SiteFilter, *, heartbeat: bool = False) -> SiteList:
+        """A page of the site list; ``heartbeat``: with each row's 24-hour heartbeat bar (the HTML tables: one
+        more query for the page, so only for a page a person reads)."""
         def compute() -> SiteList:
             with self.engine.connect() as conn:
-                return si.list_sites(conn, flt, self.regions())
-        return self._cached(("sites", flt), compute)
+                return si.list_sites(conn, flt, self.regions(), self.now() if heartbeat else None)
+        return self._cached(("sites", flt, heartbeat), compute)
 
     def site_points(self, flt: SiteFilter) -> list[Any]:
         """Light rows (slug, name, state, latitude, longitude…) of every matching site, for the map."""
@@ -189,7 +193,20 @@ class ReadModel:
 
     def device(self, device_id: int) -> DeviceDetail | None:
         with self.engine.connect() as conn:
-            return de.device_detail(conn, device_id, self.now(), self.regions())
+            detail = de.device_detail(conn, device_id, self.now(), self.regions())
+        if detail is not None:
+            detail.config_errors = self.config_errors(device_id)
+        return detail
+
+    def config_errors(self, device_id: int) -> list[ConfigError]:
+        """What the poller's target loading refuses for this device: the same rules, not a probe."""
+        from sqlalchemy.orm import Session
+
+        from infra_monitor.targets import load_targets
+
+        with Session(self.engine) as session:
+            idx = load_targets(session, poller_group=None, device_id=device_id, log_skipped=False)
+        return [ConfigError(kind=s.kind, reason=s.reason) for s in idx.skipped]
 
     def site_series(self, site_id: int, metric: str, period: str, *, device_id: int | None = None,
                     circuit_id: int | None = None) -> Series:
@@ -231,6 +248,17 @@ class ReadModel:
     def devices(self, site_ids: set[int] | None = None) -> list[si.DeviceState]:
         with self.engine.connect() as conn:
             return si.all_devices(conn, site_ids)
+
+    def inventory_list(self, kind: str, query: il.ListQuery) -> il.ListPage:
+        """One page of an inventory list (``kind`` in :data:`inventory_lists.KINDS`); not cached: it is two
+        queries and reflects writes at once."""
+        with self.engine.connect() as conn:
+            return il.LISTS[kind](conn, query, self.regions())
+
+    def search(self, q: str, limit: int = 10) -> list[il.SearchGroup]:
+        """Matches of ``q`` in every inventory kind (the header's search box)."""
+        with self.engine.connect() as conn:
+            return il.global_search(conn, q, self.regions(), limit)
 
     def circuits(self) -> list[li.CircuitListRow]:
         with self.engine.connect() as conn:

@@ -16,8 +16,9 @@ from sqlalchemy import select, true
 from sqlalchemy.engine import Connection
 
 from infra_monitor.readmodel.frame import DEV, DS, SiteFilter, count_states, load_sites, to_row
+from infra_monitor.readmodel.heartbeat import site_heartbeats
 from infra_monitor.readmodel.regions import Regions
-from infra_monitor.readmodel.schemas import DeviceState, SiteList
+from infra_monitor.readmodel.schemas import DeviceState, HeartbeatRun, SiteList
 from infra_monitor.readmodel.sitestate import state_rank
 from infra_monitor.status.models import DeviceStatusRow
 from infra_monitor.status.states import State
@@ -54,16 +55,23 @@ def _sort_key(sort: str, regions: Regions) -> Any:
     return lambda r: (state_rank(r.state), (r.since or EPOCH).timestamp(), _folded(r.name))
 
 
-def list_sites(conn: Connection, flt: SiteFilter, regions: Regions) -> SiteList:
+def list_sites(conn: Connection, flt: SiteFilter, regions: Regions, now: datetime | None = None) -> SiteList:
     """Sites matching ``flt``: ``count`` matches the state filter, ``states`` counts every state (for the
-    filter's buttons), ``results`` is the requested page."""
+    filter's buttons), ``results`` is the requested page; given ``now``, each row of the page gets its
+    heartbeat bar (one more query)."""
     rows = load_sites(conn, replace(flt, state=None), regions)
     states = count_states(rows)
     if flt.state:
         rows = [r for r in rows if r.state == flt.state]
     rows.sort(key=_sort_key(flt.sort if flt.sort in SORTS else "state", regions))
     page = rows[flt.offset: flt.offset + flt.limit if flt.limit is not None else None]
-    return SiteList(count=len(rows), states=states, results=[to_row(r, regions) for r in page])
+    results = [to_row(r, regions) for r in page]
+    if now is not None:  # one more query for the page's heartbeat bars
+        beats = site_heartbeats(conn, [r.id for r in results], now)
+        for row in results:
+            row.heartbeat = [HeartbeatRun(first=first, cells=n, state=state, start=frm, end=to)
+                             for first, n, state, frm, to in beats[row.id].runs()]
+    return SiteList(count=len(rows), states=states, results=results)
 
 
 def device_states(conn: Connection, where: Any) -> list[DeviceState]:

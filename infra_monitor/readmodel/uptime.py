@@ -4,7 +4,8 @@ One grouped query adds up, per group (a site category, ``vc``, or one site) and 
 hard-state interval of a monitored device overlaps the last 24 hours and the last 30 days. Buckets follow
 :mod:`infra_monitor.status.availability`: UP counts as up; DOWN and UNREACHABLE as downtime; MAINTENANCE
 (or cut off by maintenance) and UNKNOWN/no data are left out of the denominator. A group's figure is
-device-time weighted: ``up / (up + down)``.
+device-time weighted: ``up / (up + down)``. Each figure carries how much of its window it stands on
+(:class:`Figure`), so "100 % after one minute of data" reads as what it is.
 
 Maintenance windows recorded after the fact do not show in the intervals; when windows overlap the period,
 the devices they cover are recomputed with :func:`~infra_monitor.status.availability.device_availability`
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Float, case, cast, func, literal, or_, select
+from sqlalchemy import Float, case, cast, distinct, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from infra_monitor.readmodel.frame import DEV, SITE, monitored
@@ -104,11 +106,15 @@ def level_group() -> Any:
     return case((VC.id.is_not(None), "vc"), else_=SITE.category)
 
 
+Seconds = dict[str, dict[Any, dict[str, float]]]
+
+
 def _totals(conn: Connection, now: datetime, group: Any, where: Any,
-            periods: Mapping[str, timedelta]) -> dict[str, dict[Any, dict[str, float]]]:
+            periods: Mapping[str, timedelta]) -> tuple[Seconds, dict[str, dict[Any, int]]]:
+    """Seconds per (period, group, bucket), and per (period, group) how many devices have intervals in it."""
     longest = max(periods.values())
     seconds = [_overlap_seconds(conn, now - length, now).label(f"p_{name}") for name, length in periods.items()]
-    inner = (select(group.label("g"), _bucket_expr().label("b"), *seconds)
+    inner = (select(group.label("g"), _bucket_expr().label("b"), SI.device_id.label("d"), *seconds)
              .select_from(_source())
              .where(monitored(), SI.start < now, or_(SI.end.is_(None), SI.end > now - longest)))
     if where is not None:
@@ -123,7 +129,14 @@ def _totals(conn: Connection, now: datetime, group: Any, where: Any,
         for name in periods:
             per_group = out[name].setdefault(r.g, dict.fromkeys(BUCKETS, 0.0))
             per_group[r.b] += float(getattr(r, f"p_{name}") or 0.0)
-    return out
+    devices_stmt = (select(sub.c.g, *(func.count(distinct(case((sub.c[f"p_{name}"] > 0, sub.c.d)))).label(name)
+                                      for name in periods)).group_by(sub.c.g))
+    devices: dict[str, dict[Any, int]] = {name: {} for name in periods}
+    for r in conn.execute(devices_stmt):
+        if r.g is not None:
+            for name in periods:
+                devices[name][r.g] = int(getattr(r, name) or 0)
+    return out, devices
 
 
 def _window_corrections(conn: Connection, now: datetime, group: Any, where: Any, periods: Mapping[str, timedelta],
@@ -175,6 +188,57 @@ def _window_corrections(conn: Connection, now: datetime, group: Any, where: Any,
                 per_group[b] += (getattr(av, b) - getattr(plain[d], b)).total_seconds()
 
 
+@dataclass(frozen=True)
+class Figure:
+    """An availability figure and how much of its window it stands on.
+
+    ``data_s`` is the counted time (UP + DOWN + UNREACHABLE; maintenance and no data left out) per device
+    with intervals in the window, on average: for one device, exactly the part of the window it was watched
+    outside maintenance. ``pct`` is None when nothing was counted."""
+
+    pct: float | None
+    data_s: float
+    window_s: float
+
+
+def availability_figures(
+    conn: Connection,
+    now: datetime,
+    group: Any,
+    *,
+    regions: Regions,
+    where: Any = None,
+    periods: Mapping[str, timedelta] = PERIODS,
+) -> dict[str, dict[Any, Figure]]:
+    """``{period: {group: Figure}}`` where ``group`` is a SQL expression over ``device``/``site`` columns
+    (rows where it is NULL are skipped). Three queries, four when maintenance windows overlap the period."""
+    totals, devices = _totals(conn, now, group, where, periods)
+    longest = max(periods.values())
+    windows = [w for _row, w in load_windows(conn) if window_intervals(w, now - longest, now)]
+    if windows:
+        _window_corrections(conn, now, group, where, periods, windows, regions, totals)
+    out: dict[str, dict[Any, Figure]] = {}
+    for name, per_group in totals.items():
+        out[name] = {}
+        window_s = periods[name].total_seconds()
+        for g, b in per_group.items():
+            counted = b["up"] + b["down_own"] + b["down_parent"]
+            n = devices[name].get(g, 0)
+            out[name][g] = Figure(100.0 * b["up"] / counted if counted > 0 else None,
+                                  min(window_s, counted / n) if n else 0.0, window_s)
+    return out
+
+
+def figure_fields(figures: Mapping[str, Mapping[Any, Figure]], group: Any) -> dict[str, Any]:
+    """``availability_<period>`` and ``availability_<period>_data_s`` of ``group``: the read model's fields."""
+    out: dict[str, Any] = {}
+    for period, per_group in figures.items():
+        fig = per_group.get(group)
+        out[f"availability_{period}"] = fig.pct if fig else None
+        out[f"availability_{period}_data_s"] = fig.data_s if fig else 0.0
+    return out
+
+
 def availability(
     conn: Connection,
     now: datetime,
@@ -184,17 +248,6 @@ def availability(
     where: Any = None,
     periods: Mapping[str, timedelta] = PERIODS,
 ) -> dict[str, dict[Any, float | None]]:
-    """``{period: {group: uptime %}}`` where ``group`` is a SQL expression over ``device``/``site`` columns
-    (rows where it is NULL are skipped). Two queries, three when maintenance windows overlap the period."""
-    totals = _totals(conn, now, group, where, periods)
-    longest = max(periods.values())
-    windows = [w for _row, w in load_windows(conn) if window_intervals(w, now - longest, now)]
-    if windows:
-        _window_corrections(conn, now, group, where, periods, windows, regions, totals)
-    out: dict[str, dict[Any, float | None]] = {}
-    for name, per_group in totals.items():
-        out[name] = {}
-        for g, b in per_group.items():
-            counted = b["up"] + b["down_own"] + b["down_parent"]
-            out[name][g] = 100.0 * b["up"] / counted if counted > 0 else None
-    return out
+    """``{period: {group: uptime %}}``: :func:`availability_figures` without the coverage."""
+    figures = availability_figures(conn, now, group, regions=regions, where=where, periods=periods)
+    return {name: {g: f.pct for g, f in per_group.items()} for name, per_group in figures.items()}

@@ -3,25 +3,34 @@
 ``/api/status/events/`` (read-only, filters ``since``, ``site``, ``device``, ``kind``, ``severity``) and
 ``/api/status/maintenance/`` with ``/{id}/`` (list with ``active`` computed now, create, retrieve, partial
 update, delete). Conventions are the inventory API's: ``{count, next, previous, results}`` pages with
-``limit``/``offset``, bad input as 400 ``{"field": ["message"]}``, writes need ``Authorization: Token
-<web.admin_token>`` (403 when none is configured, 401 when missing or wrong), the ``X-Request-ID`` of a write
+``limit``/``offset``, bad input as 400 ``{"field": ["message"]}``, reads need any signed-in user or token,
+writes the operator role (401 without a valid token or session, 403 below the role), the ``X-Request-ID`` of a write
 is its change-log request id. Times without an offset are local: ``general.timezone`` for ``since``, the
 window's ``tz`` for its ``start``/``end``; responses carry UTC.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.orm import Session
 
-from infra_monitor.status.listing import EventFilter, EventLogEntry, WindowOut, list_events, list_windows
+from infra_monitor.status.listing import (
+    EventFilter,
+    EventLogEntry,
+    WindowOut,
+    group_by_root,
+    list_events,
+    list_windows,
+)
 from infra_monitor.status.maintenance import DEFAULT_TZ
 from infra_monitor.status.manage import (
     UnknownWindow,
@@ -37,7 +46,7 @@ from infra_monitor.status.manage import (
 )
 from infra_monitor.status.models import MaintenanceWindowRow
 from infra_monitor.status.states import EventKind, Severity
-from inventory.api.auth import Writer, require_writer
+from inventory.api.auth import Writer, require_operator
 from inventory.api.crud import (
     INVALID_JSON,
     REQUEST_ID_HEADER,
@@ -45,12 +54,14 @@ from inventory.api.crud import (
     DbId,
     Detail,
     FieldErrors,
+    LimitParam,
+    OffsetParam,
     json_body,
     request_id_of,
 )
-from inventory.api.filters import FilterError
-from inventory.api.pagination import MAX_LIMIT, page_body, parse_page
-from web.deps import get_session, get_settings
+from inventory.api.filters import FilterError, declared, given_once
+from inventory.api.pagination import page_body, parse_page
+from web.deps import get_session, get_settings, get_write_session
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +71,15 @@ KindName = Literal["one_off", "weekly", "cron"]
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 _NULLABLE = frozenset({"start", "end", "start_time", "duration_min", "cron"})
 _PLAIN_FIELDS = ("name", "kind", "start", "end", "days", "start_time", "duration_min", "cron", "tz", "comment")
-_LIMIT_DOC = f"page size (default 50, at most {MAX_LIMIT})"
+_EVENT_PARAMS = ("since", "site", "device", "kind", "severity", "group", "limit", "offset")
+SinceParam = Annotated[str | None, Query(description="ISO 8601 or DD/MM/YYYY[ HH:MM]; without offset = local time"),
+                       declared({"type": "string", "format": "date-time"}, empty=True)]
+KindParam = Annotated[str | None, Query(description="kind of event"),
+                      declared({"type": "string", "enum": [k.value for k in EventKind]}, empty=True)]
+SeverityParam = Annotated[str | None, Query(description="severity of event"),
+                          declared({"type": "string", "enum": [s.value for s in Severity]}, empty=True)]
+ActiveParam = Annotated[str | None, Query(description="true: only windows active now; false: only the others"),
+                        declared({"type": "boolean"}, empty=True)]
 
 
 class EventLogPage(BaseModel):
@@ -104,19 +123,20 @@ class WindowPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    scope_type: ScopeName | None = None
+    # None means "not given" for the fields the spec does not declare nullable (a null there is a 400)
+    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    scope_type: ScopeName | SkipJsonSchema[None] = None
     scope_id: int | None = None
     scope: str | None = None
-    kind: KindName | None = None
+    kind: KindName | SkipJsonSchema[None] = None
     start: datetime | None = None
     end: datetime | None = None
-    days: list[int | str] | None = None
+    days: list[int | str] | SkipJsonSchema[None] = None
     start_time: time | None = None
     duration_min: int | None = Field(None, ge=1)
     cron: str | None = Field(None, max_length=100)
-    tz: str | None = Field(None, max_length=64)
-    comment: str | None = Field(None, max_length=1000)
+    tz: Annotated[str, Field(max_length=64)] | SkipJsonSchema[None] = None
+    comment: Annotated[str, Field(max_length=1000)] | SkipJsonSchema[None] = None
 
 
 def _errors(errors: dict[str, list[str]], request_id: str | None = None) -> JSONResponse:
@@ -127,13 +147,27 @@ def _not_found() -> JSONResponse:
     return JSONResponse({"detail": "Not found."}, 404)
 
 
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    return [_whole_numbers(v) for v in value] if isinstance(value, list) else value
+
+
+def window_body(model: type[WindowIn] | type[WindowPatch], body: dict[str, Any]) -> Any:
+    """``body`` validated the way the spec reads it: strict JSON types (no number read as a time, no string
+    as a number) where 2.0 is an integer, as in JSON Schema. Raises ValidationError."""
+    return model.model_validate_json(json.dumps(_whole_numbers(body)), strict=True)
+
+
 def _parse(model: type[WindowIn] | type[WindowPatch], body: Any) -> Any:
     if body is INVALID_JSON:
         raise WindowInputError({"non_field_errors": ["The request body is not valid JSON."]})
     if not isinstance(body, dict):
         raise WindowInputError({"non_field_errors": ["Expected a JSON object of field values."]})
     try:
-        parsed = model.model_validate(body)
+        parsed = window_body(model, body)
     except ValidationError as exc:
         out: dict[str, list[str]] = {}
         for err in exc.errors():
@@ -158,25 +192,44 @@ def _local_zone(request: Request) -> ZoneInfo:
 # ---------------------------------------------------------------- events -------------------------------------
 
 
+def _since(raw: str, zone: ZoneInfo) -> datetime:
+    """``since`` in UTC; a moment within a day of year 1 or 9999 is as far as a datetime goes."""
+    when = parse_when(raw, zone)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if when.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
+def _device(session: Session, raw: str) -> int:
+    try:
+        return resolve_device(session, raw)
+    except OverflowError:  # an id beyond the database's integers names no device
+        raise ValueError(f"no device with id {raw.strip()}") from None
+
+
 @router.get("/events/", response_model=EventLogPage, operation_id="status_events_list", tags=["events"],
             summary="The event log, newest first", responses={400: {"model": FieldErrors}})
 def events_list(
     request: Request,
     session: Session = Depends(get_session),
-    since: str | None = Query(None, description="ISO 8601 or DD/MM/YYYY[ HH:MM]; without offset = local time"),
+    since: SinceParam = None,
     site: str | None = Query(None, description="site slug: its own events and its devices'"),
     device: str | None = Query(None, description="device id or SITE-SLUG/DEVICE-NAME"),
-    kind: str | None = Query(None, description=f"one of {', '.join(EventKind)}"),
-    severity: str | None = Query(None, description=f"one of {', '.join(Severity)}"),
-    limit: str | None = Query(None, description=_LIMIT_DOC),
-    offset: str | None = Query(None, description="index of the first result"),
+    kind: KindParam = None,
+    severity: SeverityParam = None,
+    group: str | None = Query(None, description="root: each result an {event, members} row, the devices "
+                                                "unreachable behind a root cause in one sweep under its DOWN"),
+    limit: LimitParam = None,
+    offset: OffsetParam = None,
 ) -> Response:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {"group": [f"'{group}' is not one of root, none."]} if group not in (
+        None, "", "root", "none") else {}
     f: dict[str, Any] = {}
     checks: list[tuple[str, str | None, Any]] = [
-        ("since", since, lambda v: parse_when(v, _local_zone(request))),
+        ("since", since, lambda v: _since(v, _local_zone(request))),
         ("site_id", site, lambda v: resolve_site(session, v)),
-        ("device_id", device, lambda v: resolve_device(session, v)),
+        ("device_id", device, lambda v: _device(session, v)),
         ("kind", kind, lambda v: EventKind(v).value),
         ("severity", severity, lambda v: Severity(v).value),
     ]
@@ -191,13 +244,15 @@ def events_list(
             message = f"'{raw}' is not one of {', '.join(allowed)}." if allowed else f"{exc}."
             errors[name] = [message]
     try:
+        given_once(list(request.query_params.multi_items()), _EVENT_PARAMS)
         page = parse_page(limit, offset)
     except FilterError as exc:
         errors.update(exc.errors)
     if errors:
         return _errors(errors)
     count, results = list_events(session, EventFilter(**f), page.limit, page.offset)
-    return JSONResponse(page_body(request.url, page, count, [e.model_dump(mode="json") for e in results]))
+    rows = group_by_root(results) if group == "root" else results
+    return JSONResponse(page_body(request.url, page, count, [e.model_dump(mode="json") for e in rows]))
 
 
 # ---------------------------------------------------------------- maintenance windows ------------------------
@@ -209,9 +264,9 @@ def events_list(
 def maintenance_list(
     request: Request,
     session: Session = Depends(get_session),
-    active: str | None = Query(None, description="true: only windows active now; false: only the others"),
-    limit: str | None = Query(None, description=_LIMIT_DOC),
-    offset: str | None = Query(None, description="index of the first result"),
+    active: ActiveParam = None,
+    limit: LimitParam = None,
+    offset: OffsetParam = None,
 ) -> Response:
     errors: dict[str, list[str]] = {}
     wanted: bool | None = None
@@ -220,6 +275,7 @@ def maintenance_list(
             errors["active"] = [f"'{active}' is not a boolean (true or false)."]
         wanted = active.lower() in _TRUE
     try:
+        given_once(list(request.query_params.multi_items()), ("active", "limit", "offset"))
         page = parse_page(limit, offset)
     except FilterError as exc:
         errors.update(exc.errors)
@@ -245,8 +301,8 @@ def _saved(session: Session, window_id: DbId, code: int, request_id: str) -> JSO
 @router.post("/maintenance/", status_code=201, response_model=WindowOut, operation_id="status_maintenance_create",
              tags=["maintenance"], summary="Plan a maintenance window", openapi_extra=_doc(WindowIn),
              responses=WRITE_RESPONSES)
-def maintenance_create(request: Request, session: Session = Depends(get_session),
-                       writer: Writer = Depends(require_writer), raw: Any = Depends(json_body)) -> Response:
+def maintenance_create(request: Request, session: Session = Depends(get_write_session),
+                       writer: Writer = Depends(require_operator), raw: Any = Depends(json_body)) -> Response:
     request_id = request_id_of(request)
     try:
         body: WindowIn = _parse(WindowIn, raw)
@@ -267,8 +323,8 @@ def maintenance_create(request: Request, session: Session = Depends(get_session)
 @router.patch("/maintenance/{window_id}/", response_model=WindowOut, operation_id="status_maintenance_partial_update",
               tags=["maintenance"], summary="Change fields of a maintenance window", openapi_extra=_doc(WindowPatch),
               responses=WRITE_RESPONSES)
-def maintenance_update(window_id: DbId, request: Request, session: Session = Depends(get_session),
-                       writer: Writer = Depends(require_writer), raw: Any = Depends(json_body)) -> Response:
+def maintenance_update(window_id: DbId, request: Request, session: Session = Depends(get_write_session),
+                       writer: Writer = Depends(require_operator), raw: Any = Depends(json_body)) -> Response:
     request_id = request_id_of(request)
     row = session.get(MaintenanceWindowRow, window_id)
     if row is None:
@@ -299,8 +355,8 @@ def maintenance_update(window_id: DbId, request: Request, session: Session = Dep
 @router.delete("/maintenance/{window_id}/", status_code=204, response_class=Response,
                operation_id="status_maintenance_destroy", tags=["maintenance"],
                summary="Delete a maintenance window", responses=WRITE_RESPONSES)
-def maintenance_destroy(window_id: DbId, request: Request, session: Session = Depends(get_session),
-                        writer: Writer = Depends(require_writer)) -> Response:
+def maintenance_destroy(window_id: DbId, request: Request, session: Session = Depends(get_write_session),
+                        writer: Writer = Depends(require_operator)) -> Response:
     request_id = request_id_of(request)
     try:
         remove_window(session, window_id, writer.actor, datetime.now(UTC), request_id)

@@ -16,6 +16,8 @@ Pure function over plain data (see :func:`evaluate`). Semantics, Nagios-like:
 * A device with no observation whose poller stopped reporting (``stale``) is UNKNOWN (no data), not DOWN.
 * Transitions are reported only for hard changes of (state, cause, root cause) and for flap start/stop;
   ``notify`` is False during maintenance, while flapping and for first sightings that are UP.
+* A device that never had a state (first seen, or UNKNOWN since and never checked) becoming UP is the start
+  of its monitoring (MONITORING_STARTED, severity info, never notified), not a recovery from "no data".
 """
 
 from __future__ import annotations
@@ -168,9 +170,12 @@ class _Sweep:
     def no_data(self, prev: DeviceStatus) -> DeviceStatus:
         if prev.hard and prev.state is State.UNKNOWN:
             return self._remember(prev, None)
+        # The silence began at the last check, not when it is noticed: a poller stopped for an hour is an hour
+        # of no data, never an hour of its devices' last state.
+        since = self.now if prev.last_check_at is None else min(self.now, max(prev.last_check_at, prev.since))
         new = replace(
-            prev, state=State.UNKNOWN, hard=True, since=self.now, attempts=0, cause=Cause.NO_DATA,
-            root_cause_device_id=None, hard_state=State.UNKNOWN, hard_since=self.now,
+            prev, state=State.UNKNOWN, hard=True, since=since, attempts=0, cause=Cause.NO_DATA,
+            root_cause_device_id=None, hard_state=State.UNKNOWN, hard_since=since,
         )
         return self._remember(new, None)
 
@@ -267,6 +272,13 @@ def _notify_state_change(old: DeviceStatus, old_state: State | None, new: Device
     return True
 
 
+def never_had_state(known: DeviceStatus | None, prev: DeviceStatus) -> bool:
+    """Whether a device had no state before this sweep: first seen, or "no data" since and never checked."""
+    if known is None:
+        return True
+    return hard_view(prev).state is State.UNKNOWN and prev.last_check_at is None and not prev.flap_history
+
+
 def _transitions(known: DeviceStatus | None, prev: DeviceStatus, new: DeviceStatus, now: datetime) -> list[Transition]:
     out: list[Transition] = []
     old_h = hard_view(prev)
@@ -274,10 +286,12 @@ def _transitions(known: DeviceStatus | None, prev: DeviceStatus, new: DeviceStat
     old_state = old_h.state if known is not None else None
     in_maint = new.state is State.MAINTENANCE or new.cause is Cause.MAINTENANCE
     if (old_h.state, old_h.cause, old_h.root_cause_device_id) != (new_h.state, new_h.cause, new_h.root_cause_device_id):
+        started = new_h.state is State.UP and never_had_state(known, prev)
         out.append(Transition(
-            device_id=new.device_id, kind=EventKind.STATE_CHANGE, at=now, old_state=old_state,
-            new_state=new_h.state, cause=new_h.cause, root_cause_device_id=new_h.root_cause_device_id,
-            since=new_h.since, notify=_notify_state_change(prev, old_state, new),
+            device_id=new.device_id, kind=EventKind.MONITORING_STARTED if started else EventKind.STATE_CHANGE,
+            at=now, old_state=old_state, new_state=new_h.state, cause=new_h.cause,
+            root_cause_device_id=new_h.root_cause_device_id, since=new_h.since,
+            notify=False if started else _notify_state_change(prev, old_state, new),
             old_cause=old_h.cause if known is not None else None,
             old_root_cause_device_id=old_h.root_cause_device_id,
         ))

@@ -1,15 +1,17 @@
-"""What operators list: maintenance windows with their activity and next occurrence, and the event log.
+"""What operators list: maintenance windows with their activity and next occurrence, and the event log (also
+grouped under root causes); problems are listed by :mod:`infra_monitor.status.problem_listing`.
 
-Shared by the CLI (``infra-monitor maintenance list``, ``infra-monitor events``) and the REST API
-(``/api/status/maintenance/``, ``/api/status/events/``), so both show the same thing. Times come out in UTC
-(aware); callers render them locally. Each list costs a constant number of queries whatever its length.
+Shared by the CLI (``infra-monitor maintenance list``, ``events``), the REST API
+(``/api/status/maintenance/``, ``/api/status/events/``) and the ``/events`` page, so all show the same
+thing. Times come out in UTC (aware); callers render them locally. Each list costs a constant number of
+queries whatever its length.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,9 +19,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from infra_monitor.readmodel.fmt import local_dt
 from infra_monitor.status.maintenance import MaintenanceWindow, ScopeType, WindowKind, is_active, window_intervals
-from infra_monitor.status.manage import DAY_NAMES, DEVICE, REGION, SITE
+from infra_monitor.status.manage import DAY_NAMES, DEVICE, REGION, SITE, parse_when, resolve_site
 from infra_monitor.status.models import EventRow, MaintenanceWindowRow
 from infra_monitor.status.store import window_from_row
 
@@ -83,6 +84,8 @@ def _active_until(w: MaintenanceWindow, now: datetime) -> datetime | None:
 
 def schedule_text(w: MaintenanceWindow) -> str:
     """``01/02/2026 22:00 → 02/02/2026 02:00 (GMT+7)``, ``weekly mon,wed at 22:00 for 120 min``, …"""
+    from infra_monitor.readmodel.fmt import local_dt  # here: the read model's schemas import this module
+
     tz = ZoneInfo(w.tz)
     if w.kind is WindowKind.ONE_OFF:
         return f"{local_dt(w.start, tz, label=False)} → {local_dt(w.end, tz)}"
@@ -185,17 +188,26 @@ class EventLogEntry(BaseModel):
 
 @dataclass(frozen=True)
 class EventFilter:
-    """Events at or after ``since``, of one site (its own or its devices'), one device, kind, severity."""
+    """Events at or after ``since`` and before ``until``, of one site (its own or its devices'), one device,
+    kind, severity; ``before``: only events with a smaller id (the "older" page of a feed)."""
 
     since: datetime | None = None
     site_id: int | None = None
     device_id: int | None = None
     kind: str | None = None
     severity: str | None = None
+    until: datetime | None = None
+    before: int | None = None
+
+    def any(self) -> bool:
+        return any(v is not None for v in (self.since, self.site_id, self.device_id, self.kind, self.severity,
+                                           self.until))
 
 
-def list_events(session: Session, f: EventFilter, limit: int, offset: int = 0) -> tuple[int, list[EventLogEntry]]:
-    """(how many match, one page of them newest first): two queries."""
+def list_events(session: Session, f: EventFilter, limit: int, offset: int = 0, *,
+                count: bool = True) -> tuple[int, list[EventLogEntry]]:
+    """(how many match, one page of them newest first): two queries; one with ``count=False`` (the count is
+    then -1), for feeds that only show the latest."""
     ev: Any = EventRow.__table__  # type: ignore[attr-defined]
     dev, site = DEVICE, SITE
     root = dev.alias("root")
@@ -211,8 +223,12 @@ def list_events(session: Session, f: EventFilter, limit: int, offset: int = 0) -
         conds.append(ev.c.kind == f.kind)
     if f.severity is not None:
         conds.append(ev.c.severity == f.severity)
+    if f.until is not None:
+        conds.append(ev.c.time < f.until)
+    if f.before is not None:
+        conds.append(ev.c.id < f.before)
     joined = ev.outerjoin(dev, dev.c.id == ev.c.device_id)
-    count = session.scalar(select(func.count()).select_from(joined).where(*conds)) or 0
+    total = (session.scalar(select(func.count()).select_from(joined).where(*conds)) or 0) if count else -1
     stmt = (select(ev, dev.c.name.label("device_name"), dsite.c.slug.label("device_site_slug"),
                    site.c.id.label("any_site_id"), site.c.slug.label("site_slug"), site.c.name.label("site_name"),
                    root.c.name.label("root_name"))
@@ -230,4 +246,83 @@ def list_events(session: Session, f: EventFilter, limit: int, offset: int = 0) -
             root_cause=r["root_name"], maintenance_window_id=r["maintenance_window_id"], message=r["message"],
             details=r["details"] or {},
         ))
-    return count, out
+    return total, out
+
+
+class EventGroup(BaseModel):
+    """A row of the grouped feed: one event, or the devices that became UNREACHABLE behind one root cause in
+    one sweep, under that root cause's DOWN event (``event`` None when it is not on this page)."""
+
+    event: EventLogEntry | None = None
+    root_cause_device_id: int | None = None
+    root_cause: str | None = None
+    time: datetime
+    members: list[EventLogEntry] = []
+
+
+def _behind(e: EventLogEntry) -> bool:
+    return (e.kind == "state_change" and e.new_state == "unreachable" and e.root_cause_device_id is not None
+            and e.cause == "parent_unreachable")
+
+
+def group_by_root(entries: Iterable[EventLogEntry]) -> list[EventGroup]:
+    """Group a page of events: UNREACHABLE events of one sweep (same time) behind one root cause go under
+    that root's DOWN event of the same sweep, which takes the place of the group's newest event; every
+    other event is a row of its own. Order is kept otherwise."""
+    entries = list(entries)
+    heads = {(e.device_id, e.time): e for e in entries if e.kind == "state_change" and e.new_state == "down"}
+    groups: dict[tuple[int | None, datetime], EventGroup] = {}
+    out: list[EventGroup] = []
+    for e in entries:
+        key = (e.root_cause_device_id, e.time) if _behind(e) else (e.device_id, e.time)
+        if _behind(e) or (key in heads and heads[key] is e):
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = EventGroup(root_cause_device_id=key[0], time=e.time)
+                out.append(group)
+            if _behind(e):
+                group.members.append(e)
+                group.root_cause = group.root_cause or e.root_cause
+            else:
+                group.event = e
+            continue
+        out.append(EventGroup(event=e, time=e.time))
+    return [g if g.members or g.event is None else EventGroup(event=g.event, time=g.time) for g in out]
+
+
+EVENT_FIELDS = ("since", "until", "site", "device", "kind", "severity", "before")
+
+
+def parse_event_filter(session: Session, zone: ZoneInfo, raw: Mapping[str, str | None]
+                       ) -> tuple[EventFilter, dict[str, list[str]]]:
+    """The event filter of text values as a form or a query string gives them (empty ones ignored), and the
+    problems with them by field; the ``/events`` page's form, like the CLI's options."""
+    from infra_monitor.status.states import EventKind, Severity
+
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for key in EVENT_FIELDS:
+        text = (raw.get(key) or "").strip()
+        if not text:
+            continue
+        try:
+            if key in ("since", "until"):
+                values[key] = parse_when(text, zone).astimezone(UTC)
+            elif key == "site":
+                values["site_id"] = resolve_site(session, text)
+            elif key == "device":
+                from infra_monitor.status.manage import resolve_device
+
+                values["device_id"] = resolve_device(session, text)
+            elif key == "kind":
+                values[key] = EventKind(text).value
+            elif key == "severity":
+                values[key] = Severity(text).value
+            elif not text.isdigit() or len(text) > 18:
+                raise ValueError(f"'{text}' is not an event id")
+            else:
+                values[key] = int(text)
+        except (ValueError, OverflowError) as exc:
+            allowed = {"kind": EventKind, "severity": Severity}.get(key)
+            errors[key] = [f"'{text}' is not one of {', '.join(allowed)}." if allowed else f"{exc}."]
+    return EventFilter(**values), errors

@@ -337,7 +337,7 @@ def remove_window(session: Session, window_id: int, actor: str, now: datetime, r
             site_id=row.scope_id if row.scope_type == ScopeType.SITE.value else None,
             cause=Cause.MAINTENANCE.value, message=f"maintenance {name!r} ended (removed by {actor})"[:500],
             details={"scope_type": row.scope_type, "scope_id": row.scope_id, "window_kind": row.kind,
-                     "window_id": window_id, "removed_by": actor},
+                     "window_id": window_id, "window": name, "removed_by": actor},
         ))
     session.delete(row)
     session.commit()

@@ -1,5 +1,6 @@
 """Tables of the status engine: current status, state intervals, events, maintenance windows, the
-notification outbox and poller heartbeats.
+notification outbox, poller heartbeats and problems (a root-cause DOWN with the devices cut off behind it,
+their membership over time and the actions taken on it).
 
 All datetimes are stored in UTC and read back timezone-aware (``UTCDateTime`` from the inventory base).
 Enumerated columns hold the string values of :mod:`infra_monitor.status.states` /
@@ -146,3 +147,62 @@ class PollerHeartbeatRow(SQLModel, table=True):
     last_sweep_finished: datetime | None = UTCDateTime(default=None)
     targets: int = 0
     overruns: int = 0
+
+
+class ProblemRow(SQLModel, table=True):
+    """A device hard DOWN as root cause, from ``opened_at`` until it recovers (``resolved_at``).
+
+    The root device's name and site are copied when the problem opens so the history survives the device's
+    removal. ``peak_members`` is the most devices seen UNREACHABLE behind it at once.
+    """
+
+    __tablename__ = "problem"
+    __table_args__ = (
+        Index("ix_problem_open", "root_device_id", sqlite_where=text("resolved_at IS NULL"),
+              postgresql_where=text("resolved_at IS NULL")),
+        Index("ix_problem_opened", "opened_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    root_device_id: int | None = Field(default=None, foreign_key="device.id", ondelete="SET NULL")
+    device_name: str = Field(default="", max_length=200)
+    site_id: int | None = Field(default=None, foreign_key="site.id", ondelete="SET NULL")
+    opened_at: datetime = UTCDateTime()
+    resolved_at: datetime | None = UTCDateTime(default=None)
+    resolve_reason: str | None = Field(default=None, max_length=20)
+    peak_members: int = 0
+    acknowledged: bool = False
+    ack_by: str | None = Field(default=None, max_length=100)
+    ack_at: datetime | None = UTCDateTime(default=None)
+    ack_comment: str = Field(default="", max_length=1000)
+    assignee: str | None = Field(default=None, max_length=100)
+    updated_at: datetime = UTCDateTime(default_factory=utcnow)
+
+
+class ProblemMemberRow(SQLModel, table=True):
+    """A device UNREACHABLE behind a problem's root cause during [since, until); ``until`` NULL while it lasts."""
+
+    __tablename__ = "problem_member"
+    __table_args__ = (Index("ix_problem_member_problem", "problem_id", "since"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    problem_id: int = Field(foreign_key="problem.id", ondelete="CASCADE", sa_type=BigId)
+    device_id: int | None = Field(default=None, foreign_key="device.id", ondelete="SET NULL")
+    device_name: str = Field(default="", max_length=200)
+    since: datetime = UTCDateTime()
+    until: datetime | None = UTCDateTime(default=None)
+
+
+class ProblemActionRow(SQLModel, table=True):
+    """One entry of a problem's history: opened, acknowledged, unacknowledged, assigned, commented, resolved."""
+
+    __tablename__ = "problem_action"
+    __table_args__ = (Index("ix_problem_action_problem", "problem_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    problem_id: int = Field(foreign_key="problem.id", ondelete="CASCADE", sa_type=BigId)
+    at: datetime = UTCDateTime()
+    action: str = Field(max_length=20)
+    actor: str = Field(default="system", max_length=100)
+    comment: str = Field(default="", max_length=1000)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

@@ -45,6 +45,7 @@ class EventKind(StrEnum):
     FLAP_STOP = "flap_stop"
     MAINTENANCE_START = "maintenance_start"
     MAINTENANCE_END = "maintenance_end"
+    MONITORING_STARTED = "monitoring_started"  # a device never checked before answered: its first state, UP
 
 
 class Severity(StrEnum):

@@ -2,7 +2,8 @@
 
 :func:`apply_sweep` loads the inventory graph, the regions, the previous statuses, the maintenance windows
 and the open state intervals (one query each), runs :func:`engine.evaluate`, then writes in bulk: changed
-statuses (one upsert), closed and opened state intervals, events and outbox notifications. It never
+statuses (one upsert), closed and opened state intervals, events (the start of monitoring of many devices
+as one row), problems (:mod:`infra_monitor.status.problems`) and outbox notifications. It never
 commits: the caller owns the transaction. Inventory tables are read with plain SQL over the columns the
 inventory guarantees (device, site, circuit, circuit_termination, region, region_parent_link).
 """
@@ -32,6 +33,8 @@ from infra_monitor.status.models import (
     StateIntervalRow,
 )
 from infra_monitor.status.notify.dispatcher import DeviceInfo, NotifyContext, plan_notifications
+from infra_monitor.status.problems import ProblemPlan
+from infra_monitor.status.problems import record as record_problems
 from infra_monitor.status.regions import ParentLink, RegionInfo, RegionTree
 from infra_monitor.status.states import (
     Cause,
@@ -180,6 +183,7 @@ class SweepOutcome:
     notifications: int = 0
     intervals_opened: int = 0
     in_maintenance: set[int] = field(default_factory=set)
+    problems: ProblemPlan = field(default_factory=ProblemPlan)
 
 
 def _device_label(topo: Topology, device_id: int | None) -> str:
@@ -202,8 +206,30 @@ def _event_message(t: Transition, topo: Topology) -> str:
     return msg[:500]
 
 
+STARTED_IDS_KEPT = 100
+
+
+def _started_row(started: list[Transition], topo: Topology) -> dict[str, Any]:
+    """One info event for every device whose monitoring started in this sweep (the first start: hundreds)."""
+    one = started[0].device_id if len(started) == 1 else None
+    names = sorted(_device_label(topo, t.device_id) for t in started)
+    noun = "device" if len(started) == 1 else "devices"
+    return {
+        "time": started[0].at, "kind": EventKind.MONITORING_STARTED.value, "device_id": one,
+        "site_id": topo.device_site.get(one) if one is not None else None, "severity": Severity.INFO.value,
+        "old_state": None, "new_state": State.UP.value, "cause": None, "root_cause_device_id": None,
+        "maintenance_window_id": None,
+        "message": (f"monitoring started for {len(started)} {noun}" + (f": {names[0]}" if one else ""))[:500],
+        # the first ids only: a first start of a national inventory would otherwise store 100k ids in one row
+        "details": {"count": len(started), "device_ids": sorted(t.device_id for t in started)[:STARTED_IDS_KEPT],
+                    "notified": False},
+    }
+
+
 def _event_rows(transitions: Iterable[Transition], topo: Topology) -> list[dict[str, Any]]:
-    return [{
+    transitions = list(transitions)
+    started = [t for t in transitions if t.kind is EventKind.MONITORING_STARTED]
+    return ([_started_row(started, topo)] if started else []) + [{
         "time": t.at, "kind": t.kind.value, "device_id": t.device_id, "site_id": topo.device_site.get(t.device_id),
         "severity": t.severity.value, "old_state": t.old_state.value if t.old_state else None,
         "new_state": t.new_state.value, "cause": t.cause.value, "root_cause_device_id": t.root_cause_device_id,
@@ -212,7 +238,7 @@ def _event_rows(transitions: Iterable[Transition], topo: Topology) -> list[dict[
                     "old_cause": t.old_cause.value if t.old_cause else None,
                     "old_root_cause_device_id": t.old_root_cause_device_id,
                     "percent_state_change": t.percent_state_change},
-    } for t in transitions]
+    } for t in transitions if t.kind is not EventKind.MONITORING_STARTED]
 
 
 def _maintenance(
@@ -236,7 +262,8 @@ def _maintenance(
             "old_state": None, "new_state": None, "cause": Cause.MAINTENANCE.value, "root_cause_device_id": None,
             "maintenance_window_id": w.id,
             "message": f"maintenance {w.name!r} {'started' if active else 'ended'}"[:500],
-            "details": {"scope_type": w.scope_type.value, "scope_id": w.scope_id, "window_kind": w.kind.value},
+            "details": {"scope_type": w.scope_type.value, "scope_id": w.scope_id, "window_kind": w.kind.value,
+                        "window": w.name},
         })
     if changes:
         t = _table(MaintenanceWindowRow)
@@ -345,6 +372,7 @@ def apply_sweep(
     changed = [_status_to_row(s, now) for d, s in statuses.items() if previous.get(d) != s]
     _upsert(session, _table(DeviceStatusRow), changed, ["device_id"])
     opened = _write_intervals(session, statuses, removed, now)
+    problem_plan = record_problems(session, statuses, topo, now)
 
     events = _event_rows(transitions, topo) + window_events
     if events:
@@ -356,9 +384,10 @@ def apply_sweep(
              "created_at": now, "last_error": None, "sent_at": None}
             for ch, payload in planned
         ])
-    log.info("status_sweep_applied devices=%d changed=%d transitions=%d events=%d notifications=%d maintenance=%d",
-             len(statuses), len(changed), len(transitions), len(events), len(planned), len(in_maint))
-    return SweepOutcome(statuses, transitions, len(events), len(planned), opened, in_maint)
+    log.info("status_sweep_applied devices=%d changed=%d transitions=%d events=%d notifications=%d maintenance=%d "
+             "problems_opened=%d problems_resolved=%d", len(statuses), len(changed), len(transitions), len(events),
+             len(planned), len(in_maint), len(problem_plan.opens), len(problem_plan.resolves))
+    return SweepOutcome(statuses, transitions, len(events), len(planned), opened, in_maint, problem_plan)
 
 
 def record_heartbeat(session: Session, poller_group: str, kind: str, started: datetime, finished: datetime,

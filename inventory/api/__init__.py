@@ -2,7 +2,8 @@
 
 ``/api/<domain>/<plural-kebab>/`` for every inventory table, one module per domain declaring its
 resources; the generic machinery is in :mod:`inventory.api.crud` (endpoints), ``filters``, ``pagination``,
-``serialize``, ``schemas``, ``writes`` and ``auth``.
+``serialize``, ``schemas``, ``writes``, ``bulk`` (list bodies) and ``auth``; what NetBox clients read besides (the
+``API-Version`` header, ``/api/status/``) is in :mod:`inventory.api.netbox`.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from inventory.api import circuits, dcim, extras, ipam, tenancy, vc
+from inventory.api import circuits, core, dcim, extras, ipam, tenancy, vc
 from inventory.api.crud import ROOT_ROUTE, api_root, register
+from inventory.api.netbox import NetBoxRoute, add_status
 
-DOMAINS: tuple[ModuleType, ...] = (dcim, circuits, ipam, tenancy, vc, extras)
+DOMAINS: tuple[ModuleType, ...] = (dcim, circuits, ipam, tenancy, vc, extras, core)
 
 
 def _domain_router(module: ModuleType) -> APIRouter:
     domain: str = module.DOMAIN
-    router = APIRouter(prefix=f"/{domain}", tags=[domain])
+    router = APIRouter(prefix=f"/{domain}", tags=[domain], route_class=NetBoxRoute)
     for res in module.RESOURCES:
         if res.domain != domain:
             raise ValueError(f"{res.model.__name__} ({res.path}) declared in the {domain} module")
@@ -35,12 +37,14 @@ def _domain_router(module: ModuleType) -> APIRouter:
 
 
 def build_router() -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(route_class=NetBoxRoute)
 
     @router.get("/", name=ROOT_ROUTE, operation_id="api_root", summary="API root", tags=["api"])
     def root(request: Request) -> dict[str, Any]:
         base = api_root(request)
-        return {m.DOMAIN: f"{base}{m.DOMAIN}/" for m in DOMAINS}
+        return {**{m.DOMAIN: f"{base}{m.DOMAIN}/" for m in DOMAINS}, "status": f"{base}status/"}
+
+    add_status(router)
 
     for module in DOMAINS:
         router.include_router(_domain_router(module))

@@ -5,7 +5,8 @@ the page size (count, page, one ``IN`` query per relation). Writes need the admi
 ``change_context`` whose request id (the ``X-Request-ID`` header, or a new uuid) is returned in the response,
 validate with :func:`inventory.validation.clean`, and answer 400 ``{field: [message]}``, 404, or 409 when a
 delete would leave references behind. PUT needs every required field and leaves absent optional fields as
-they are (so write-only secrets survive a GET → PUT round trip); PATCH takes any subset.
+they are (so write-only secrets survive a GET → PUT round trip); PATCH takes any subset. A POST of a JSON list
+is NetBox's bulk create (:mod:`inventory.api.bulk`).
 """
 
 from __future__ import annotations
@@ -28,14 +29,25 @@ from sqlalchemy.orm import Session
 
 from inventory.api import schemas
 from inventory.api.auth import Writer, require_writer
-from inventory.api.filters import FilterError, FilterSet, order_by, parse_value
-from inventory.api.pagination import MAX_LIMIT, page_body, parse_page
+from inventory.api.bulk import bulk_create
+from inventory.api.filters import (
+    CONTROL_PARAMS,
+    FilterError,
+    FilterSet,
+    declared,
+    given_once,
+    order_by,
+    orderable,
+    parse_value,
+)
+from inventory.api.pagination import LIMIT_SCHEMA, MAX_LIMIT, OFFSET_SCHEMA, page_body, parse_page
 from inventory.api.resources import REGISTRY, RequestContext, Resource
 from inventory.api.serialize import serialize_one, serialize_page
-from inventory.api.writes import WriteError, api_errors, blocking_references, label, parse_body
+from inventory.api.writes import WriteError, WriteLookup, api_errors, blocking_references, label, parse_body
 from inventory.changelog import change_context
 from inventory.validation import clean
-from web.deps import get_session, get_settings
+from web.deps import get_session, get_settings, get_write_session
+from web.limits import check_items
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +57,20 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,36}$")
 INVALID_JSON = object()  # json_body's answer for a body that does not parse
 MAX_ID = 2**63 - 1       # ids are BIGINT: a larger number cannot name a row (and must not reach the driver)
 DbId = Annotated[int, Path(ge=1, le=MAX_ID, description="object id")]
+# Parsed by the handlers (a bad value is a 400 naming the parameter); the spec says what is valid.
+BriefParam = Annotated[str | None, Query(description="true: only id, url, display and the identifying fields"),
+                       declared({"type": "boolean"}, empty=True)]
+LimitParam = Annotated[str | None, Query(description=f"page size (default 50; 0 or above {MAX_LIMIT}: {MAX_LIMIT})"),
+                       LIMIT_SCHEMA]
+OffsetParam = Annotated[str | None, Query(description="index of the first result"), OFFSET_SCHEMA]
 
 
 class FieldErrors(RootModel[dict[str, list[str]]]):
     """Validation errors: ``{"field": ["message", …]}`` (unknown fields and bad filters named the same way)."""
+
+
+class CreateErrors(RootModel[dict[str, list[str]] | list[dict[str, list[str]]]]):
+    """``{field: [message]}``; for a list body (bulk create) one such object per item, ``{}`` for good ones."""
 
 
 class Detail(BaseModel):
@@ -68,8 +90,8 @@ class Conflict(BaseModel):
 
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": FieldErrors, "description": "Invalid fields: {field: [messages]}"},
-    401: {"model": Detail, "description": "Missing or wrong token"},
-    403: {"model": Detail, "description": "The API is read-only (no web.admin_token configured)"},
+    401: {"model": Detail, "description": "No valid session or API token (missing, wrong, expired or revoked)"},
+    403: {"model": Detail, "description": "The role or the token scope does not allow this write"},
     404: {"model": Detail, "description": "No such object"},
 }
 
@@ -90,9 +112,11 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except (ValueError, RecursionError):   # RecursionError: nested deeper than the interpreter allows
         return INVALID_JSON
+    check_items(value, get_settings(request).web.max_list_items)  # TooManyItems: a 400 before per-item work
+    return value
 
 
 def _json(body: Any, status_code: int = 200, request_id: str | None = None) -> JSONResponse:
@@ -134,9 +158,11 @@ class Endpoints:
                      offset: str | None, ordering: str | None) -> Response:
         res = self.res
         try:
+            params = list(request.query_params.multi_items())
+            given_once(params, CONTROL_PARAMS)
             ctx = _context(request, res)
             page = parse_page(limit, offset)
-            conds = self.filterset.conditions(list(request.query_params.multi_items()), ctx)
+            conds = self.filterset.conditions(params, ctx)
             if ctx.as_of is not None and res.as_of_filter is not None:
                 conds.append(res.as_of_filter(ctx.as_of))
             keys = order_by(res, ordering)
@@ -164,8 +190,11 @@ class Endpoints:
     # --- writes -----------------------------------------------------------------------------------------
 
     def create(self, request: Request, session: Session, writer: Writer, body: Any) -> Response:
+        if isinstance(body, list):  # NetBox's bulk create: a list body, all objects or none
+            return bulk_create(self, request, session, writer, body)
+
         def apply() -> Any:
-            values = self._values(session, self.create_model, body)
+            values = self.values(session, self.create_model, body)
             return self.res.model(**values)
 
         return self._save(request, session, writer, apply, status.HTTP_201_CREATED, "create")
@@ -177,7 +206,7 @@ class Endpoints:
             return _json({"detail": "Not found."}, 404)
 
         def apply() -> Any:
-            values = self._values(session, self.patch_model if partial else self.create_model, body)
+            values = self.values(session, self.patch_model if partial else self.create_model, body)
             with session.no_autoflush:
                 for column, value in values.items():
                     setattr(obj, column, value)
@@ -210,7 +239,7 @@ class Endpoints:
                  res.object_type, obj_id, request_id, writer.actor)
         return Response(status_code=204, headers={REQUEST_ID_HEADER: request_id})
 
-    def _values(self, session: Session, model: type[BaseModel], body: Any) -> dict[str, Any]:
+    def values(self, session: Session, model: type[BaseModel], body: Any) -> dict[str, Any]:
         if body is INVALID_JSON:
             raise WriteError({"non_field_errors": ["The request body is not valid JSON."]})
         return parse_body(session, self.res, model, body)
@@ -223,7 +252,7 @@ class Endpoints:
             with change_context(writer.actor, request_id):
                 obj = apply()
                 with session.no_autoflush:
-                    errors = clean(session, obj)
+                    errors = clean(session, obj, WriteLookup(session, obj))
                 if errors:
                     raise WriteError(api_errors(res, errors))
                 session.add(obj)
@@ -269,17 +298,21 @@ def register(router: APIRouter, res: Resource) -> Endpoints:
     filters_doc = ", ".join(sorted(ep.filterset.names()))
     extra_doc = " Accepts `as_of=YYYY-MM-DD`: the structure valid at that date." if res.as_of_filter else ""
 
+    columns = "|".join(re.escape(c) for c in orderable(res))
+    ordering_pattern = f"^(?:-?(?:{columns})(?:,-?(?:{columns}))*)?$"  # empty: the default order (id)
+
     def list_endpoint(
         request: Request,
+        brief: BriefParam = None,
+        limit: LimitParam = None,
+        offset: OffsetParam = None,
         session: Session = Depends(get_session),
-        brief: str | None = Query(None, description="true: only id, url, display and the identifying fields"),
-        limit: str | None = Query(None, description=f"page size (default 50, at most {MAX_LIMIT})"),
-        offset: str | None = Query(None, description="index of the first result"),
-        ordering: str | None = Query(None, description="column(s) to order by; prefix '-' for descending"),
+        ordering: str | None = Query(None, description="column(s) to order by, comma-separated; prefix '-' for "
+                                     "descending", json_schema_extra={"pattern": ordering_pattern}),
     ) -> Response:
         return ep.list_objects(request, session, brief, limit, offset, ordering)
 
-    def retrieve_endpoint(request: Request, obj_id: int, session: Session = Depends(get_session)) -> Response:
+    def retrieve_endpoint(request: Request, obj_id: DbId, session: Session = Depends(get_session)) -> Response:
         return ep.retrieve(request, session, obj_id)
 
     router.add_api_route(
@@ -296,29 +329,34 @@ def register(router: APIRouter, res: Resource) -> Endpoints:
     if res.read_only:
         return ep
 
-    def create_endpoint(request: Request, session: Session = Depends(get_session),
+    def create_endpoint(request: Request, session: Session = Depends(get_write_session),
                         writer: Writer = Depends(require_writer), body: Any = Depends(json_body)) -> Response:
         return ep.create(request, session, writer, body)
 
-    def put_endpoint(request: Request, obj_id: int, session: Session = Depends(get_session),
+    def put_endpoint(request: Request, obj_id: DbId, session: Session = Depends(get_write_session),
                      writer: Writer = Depends(require_writer), body: Any = Depends(json_body)) -> Response:
         return ep.update(request, session, writer, body, obj_id, partial=False)
 
-    def patch_endpoint(request: Request, obj_id: int, session: Session = Depends(get_session),
+    def patch_endpoint(request: Request, obj_id: DbId, session: Session = Depends(get_write_session),
                        writer: Writer = Depends(require_writer), body: Any = Depends(json_body)) -> Response:
         return ep.update(request, session, writer, body, obj_id, partial=True)
 
-    def delete_endpoint(request: Request, obj_id: int, session: Session = Depends(get_session),
+    def delete_endpoint(request: Request, obj_id: DbId, session: Session = Depends(get_write_session),
                         writer: Writer = Depends(require_writer)) -> Response:
         return ep.delete(request, session, writer, obj_id)
 
     conflict: dict[int | str, dict[str, Any]] = {
         409: {"model": Conflict, "description": "Still referenced, or refused by the database"}
     }
+    created: Any = ep.out | list[ep.out]  # type: ignore[name-defined]
     router.add_api_route(
-        base, create_endpoint, methods=["POST"], status_code=201, response_model=ep.out,
+        base, create_endpoint, methods=["POST"], status_code=201, response_model=created,
         operation_id=f"{op}_create", summary=f"Create a {name}", openapi_extra=_body_doc(ep.create_model),
-        responses={**WRITE_RESPONSES, **conflict},
+        description="A JSON list of such objects creates them all or none (NetBox's bulk create): 201 with the "
+                    "list, or 400 with one {field: [messages]} per object.",
+        responses={**WRITE_RESPONSES, **conflict,
+                   400: {"model": CreateErrors, "description": "Invalid fields: {field: [messages]}, one per object "
+                                                               "for a list"}},
     )
     router.add_api_route(
         item, put_endpoint, methods=["PUT"], response_model=ep.out, operation_id=f"{op}_update",

@@ -9,9 +9,12 @@ Unknown parameters are an error, so a typo never silently returns everything.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, get_args
 
+from pydantic import WithJsonSchema
 from sqlalchemy import Boolean, ColumnElement, String, and_, bindparam, false, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnClause
@@ -21,6 +24,20 @@ from inventory.api.resources import REGISTRY, FilterFn, RequestContext, Resource
 # Query parameters that are not filters.
 CONTROL_PARAMS = frozenset({"limit", "offset", "brief", "ordering", "as_of"})
 LOOKUPS = ("n", "gte", "lte", "gt", "lt", "ic")
+
+
+def declared(schema: dict[str, Any], *, empty: bool = False) -> WithJsonSchema:
+    """The OpenAPI schema of a query parameter that its handler parses itself (so a bad value is a 400 naming
+    it); ``empty``: an empty value is accepted too and means "not given"."""
+    return WithJsonSchema({"anyOf": [schema, {"type": "string", "maxLength": 0}]} if empty else schema)
+
+
+def given_once(params: list[tuple[str, str]], names: Iterable[str]) -> None:
+    """Raise FilterError naming each of ``names`` given more than once (``?limit=5&limit=x`` is ambiguous)."""
+    seen = Counter(key for key, _ in params)
+    twice = sorted(name for name in names if seen[name] > 1)
+    if twice:
+        raise FilterError({name: ["Give this parameter once."] for name in twice})
 
 
 def _lookup_field(model: type) -> str | None:
@@ -227,15 +244,21 @@ class FilterSet:
         return None
 
 
+def orderable(res: Resource) -> list[str]:
+    """The columns ``?ordering=`` accepts (not secrets, not JSON)."""
+    return [c for c in res.columns if c not in res.secret_fields and c not in ("tags", "custom_fields")]
+
+
 def order_by(res: Resource, raw: str | None) -> list[Any]:
     """``?ordering=name`` or ``-name`` (comma-separated), always ending with id so pages are stable."""
     model: Any = res.model
     if not raw:
         return [model.id]
+    allowed = orderable(res)
     keys: list[Any] = []
     for part in raw.split(","):
         name = part.strip().lstrip("-")
-        if name not in res.columns or name in res.secret_fields or name in ("tags", "custom_fields"):
+        if name not in allowed:
             raise FilterError({"ordering": [f"Cannot order by '{name}'."]})
         col = getattr(model, name)
         keys.append(col.desc() if part.strip().startswith("-") else col.asc())

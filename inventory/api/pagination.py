@@ -1,6 +1,8 @@
 """Limit/offset pagination (NetBox's): ``{count, next, previous, results}`` with absolute page URLs.
 
-``limit`` defaults to 50; 0 or anything above 1000 means 1000 (NetBox's MAX_PAGE_SIZE behaviour).
+``limit`` defaults to 50; 0 or anything above 1000 means 1000 (NetBox's MAX_PAGE_SIZE behaviour). ``offset``
+is at most 2^63 - 1 (SQL OFFSET is a BIGINT). The handlers parse both themselves, so a bad value is a 400
+naming it; :data:`LIMIT_SCHEMA` and :data:`OFFSET_SCHEMA` tell the OpenAPI spec they are integers.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from typing import Any
 
 from starlette.datastructures import URL
 
-from inventory.api.filters import FilterError
+from inventory.api.filters import FilterError, declared
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**63 - 1
+LIMIT_SCHEMA = declared({"type": "integer", "minimum": 0})
+OFFSET_SCHEMA = declared({"type": "integer", "minimum": 0, "maximum": MAX_OFFSET})
 
 
 @dataclass(frozen=True)
@@ -23,11 +28,14 @@ class Page:
 
 
 def _non_negative(name: str, raw: str | None, default: int) -> int:
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
+    digits = raw.removeprefix("-")
+    try:  # ASCII digits only: int() would also take "", " 5", "1_000" or "٣", which the spec does not
+        if not (digits.isascii() and digits.isdigit()):
+            raise ValueError(raw)
         value = int(raw)
-    except ValueError:
+    except ValueError:  # also more digits than int() reads
         raise FilterError({name: [f"'{raw}' is not an integer."]}) from None
     if value < 0:
         raise FilterError({name: ["Must be zero or positive."]})
@@ -38,7 +46,10 @@ def parse_page(limit: str | None, offset: str | None) -> Page:
     size = _non_negative("limit", limit, DEFAULT_LIMIT)
     if size == 0 or size > MAX_LIMIT:
         size = MAX_LIMIT
-    return Page(limit=size, offset=_non_negative("offset", offset, 0))
+    start = _non_negative("offset", offset, 0)
+    if start > MAX_OFFSET:
+        raise FilterError({"offset": [f"Must be at most {MAX_OFFSET}."]})
+    return Page(limit=size, offset=start)
 
 
 def page_body(url: URL, page: Page, count: int, results: list[dict[str, Any]]) -> dict[str, Any]:

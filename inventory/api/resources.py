@@ -77,6 +77,8 @@ class Resource:
     filters: dict[str, FilterFn] = field(default_factory=dict)
     as_of_filter: Callable[[date], ColumnElement[bool]] | None = None
     description: str = ""
+    # prefix of the generated schema names when a second resource serves the same table (CoreObjectChangeOut)
+    schema_prefix: str = ""
 
     def __post_init__(self) -> None:
         self.path = self.path or getattr(self.model, "api_path", "")

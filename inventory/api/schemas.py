@@ -8,27 +8,59 @@ or an object of natural-key fields, and secret fields are write-only.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, get_args
 
-from annotated_types import BaseMetadata, Ge, Le
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from annotated_types import BaseMetadata, Ge, Gt, Le, Lt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic_core import PydanticCustomError
 from sqlalchemy import BigInteger, Integer
 
 from inventory.api.resources import READ_ONLY_COLUMNS, REGISTRY, Relation, Resource
 
 INT32 = (-(2**31), 2**31 - 1)  # SQL INTEGER on PostgreSQL; larger values would fail inside the database
+JSON_SCALARS = (int, float, bool, date, datetime)
+
+
+def as_json(pt: type) -> BeforeValidator:
+    """Read a body value of type ``pt`` the way the JSON Schema of the spec does: ``"5"`` is no integer,
+    ``true`` no id, ``0`` no date (pydantic's lax mode would take all three); ``2.0`` is the integer 2."""
+    adapter: TypeAdapter[Any] = TypeAdapter(pt)
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        if pt is int and isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+            value = int(value)
+        try:
+            return adapter.validate_json(json.dumps(value), strict=True)
+        except (TypeError, ValueError) as exc:
+            errors = exc.errors() if isinstance(exc, ValidationError) else []
+            first = errors[0] if errors else {"type": "value_error", "msg": "Invalid value"}
+            raise PydanticCustomError(str(first["type"]), str(first["msg"])) from None
+
+    return BeforeValidator(check)
+
+
 # A reference to another object in a write body: its id, its natural key, or {natural-key fields} / {"id": n}.
-Reference = Annotated[int, Ge(1), Le(INT32[1])] | str | dict[str, Any]
+Reference = Annotated[int, Ge(1), Le(INT32[1]), as_json(int)] | str | dict[str, Any]
 
 _brief_cache: dict[type, type[BaseModel]] = {}
 
 
 def _field_type(res: Resource, name: str, *, constraints: bool = True) -> Any:
+    """The field's type; with ``constraints`` (request models) also its bounds and JSON's typing rules."""
     info = res.model.model_fields[name]
     meta: list[Any] = [m for m in info.metadata if isinstance(m, BaseMetadata)] if constraints else []
     column_type = res.model.__table__.columns[name].type  # type: ignore[attr-defined]
     if constraints and isinstance(column_type, Integer) and not isinstance(column_type, BigInteger):
-        meta += [Ge(INT32[0]), Le(INT32[1])]
+        # the column's range, unless the field declares its own bound (``ge=0`` must stay in the spec)
+        meta += [] if any(isinstance(m, Ge | Gt) for m in meta) else [Ge(INT32[0])]
+        meta += [] if any(isinstance(m, Le | Lt) for m in meta) else [Le(INT32[1])]
+    scalar = [a for a in get_args(info.annotation) if a is not type(None)] or [info.annotation]
+    if constraints and len(scalar) == 1 and scalar[0] in JSON_SCALARS:
+        meta.append(as_json(scalar[0]))  # last, so the bounds stay in the JSON schema
     return Annotated[info.annotation, *meta] if meta else info.annotation
 
 
@@ -67,16 +99,18 @@ def out_model(res: Resource, brief_of: Any) -> type[BaseModel]:
             fields[rel.name] = (nested | None if rel.nullable else nested, ...)
     for name, annotation in res.annotated_fields.items():
         fields[name] = (annotation, ...)
-    return create_model(f"{res.model.__name__}Out", __doc__=res.description or None, **fields)
+    return create_model(f"{res.schema_prefix}{res.model.__name__}Out", __doc__=res.description or None, **fields)
 
 
 def page_model(res: Resource, item: type[BaseModel]) -> type[BaseModel]:
+    """The list envelope; its results are full objects, or brief ones with ``?brief=true``."""
+    entry: Any = item | brief_model(res)
     return create_model(
-        f"Paginated{res.model.__name__}List",
+        f"Paginated{res.schema_prefix}{res.model.__name__}List",
         count=(int, Field(description="number of objects matching the filters")),
         next=(str | None, Field(description="absolute URL of the next page")),
         previous=(str | None, Field(description="absolute URL of the previous page")),
-        results=(list[item], ...),  # type: ignore[valid-type]
+        results=(list[entry], ...),  # type: ignore[valid-type]
     )
 
 

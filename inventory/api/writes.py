@@ -3,6 +3,8 @@
 * :func:`parse_body` validates a JSON body against the resource's request model (unknown keys, types,
   lengths, required fields) and returns ``{column: value}`` with relations resolved to ids.
 * :func:`api_errors` renames validation keys from columns to API fields (``site_id`` → ``site``).
+* :class:`WriteLookup` is the validation lookup of an API write: the tags of the object are fetched in one
+  query, not one per tag.
 * :func:`blocking_references` lists what still points to an object about to be deleted (foreign keys that
   are not ``ON DELETE CASCADE``, followed through the rows a cascade would remove), so a DELETE answers
   409 naming them instead of failing inside the database.
@@ -18,6 +20,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from inventory.api.resources import REGISTRY, Resource, model_for_table
+from inventory.models import Tag
+from inventory.validation import M, SessionLookup
 
 MAX_REFERENCES = 50
 
@@ -146,6 +150,25 @@ def _unique_match(session: Session, model: type[SQLModel], where: dict[str, Any]
     if len(ids) > 1:
         raise WriteError({"reference": [f"Several {name}s have {shown}; give the id or the full natural key."]})
     return int(ids[0])
+
+
+class WriteLookup(SessionLookup):
+    """:class:`SessionLookup` for validating ``obj``, with every tag it names fetched by one query up front."""
+
+    def __init__(self, session: Session, obj: Any) -> None:
+        super().__init__(session)
+        tags = getattr(obj, "tags", None)
+        self.asked = {t for t in tags if isinstance(t, str)} if isinstance(tags, list) else set()
+        self.tags: dict[str, Tag] = {}
+        if self.asked:
+            with session.no_autoflush:
+                stmt = select(Tag).where(Tag.slug.in_(sorted(self.asked)))  # type: ignore[attr-defined]
+                self.tags = {t.slug: t for t in session.scalars(stmt)}
+
+    def find(self, model: type[M], values: dict[str, Any]) -> M | None:
+        if model is Tag and set(values) == {"slug"} and values["slug"] in self.asked:
+            return self.tags.get(values["slug"])  # type: ignore[return-value]
+        return super().find(model, values)
 
 
 def api_errors(res: Resource, errors: dict[str, list[str]]) -> dict[str, list[str]]:

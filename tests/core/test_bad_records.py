@@ -132,7 +132,7 @@ def test_v2c_errors_name_the_v3_field_and_consistent_profiles_pass(engine: Engin
 
 
 def test_api_refuses_v2c_profile_with_priv_protocol(engine: Engine) -> None:
-    client = TestClient(create_app(Settings(web=WebConfig(admin_token=TOKEN)), engine))
+    client = TestClient(create_app(Settings(web=WebConfig(admin_token=TOKEN)), engine))  # the token sent below
     resp = client.post("/api/extras/snmp-profiles/", headers={"Authorization": f"Token {TOKEN}"}, json={
         "name": "mixed", "version": "2c", "community": "public", "priv_protocol": "aes"})
     assert resp.status_code == 400, resp.text
@@ -209,3 +209,21 @@ def test_probe_once_snmp_is_not_killed_by_a_legacy_profile(inventory: Engine,
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [o["device"] for o in lines] == ["good-1"]
+
+
+def test_the_device_page_shows_what_the_poller_leaves_out(inventory: Engine) -> None:
+    """The operator sees the configuration error where they look: on the device's page and in its JSON."""
+    app = create_app(Settings(web=WebConfig(admin_token=TOKEN)), inventory)
+    client = TestClient(app, headers={"Authorization": f"Token {TOKEN}"})
+    with Session(inventory) as s:
+        ids = {d.name: d.id for d in s.scalars(select(Device))}
+    page = client.get(f"/devices/{ids['bad-fields']}")
+    assert page.status_code == 200 and 'id="config-errors"' in page.text
+    assert "tcp_ports: not ports (1..65535)" in page.text and "http_urls" in page.text
+    detail = client.get(f"/api/status/devices/{ids['bad-fields']}").json()
+    assert {e["kind"] for e in detail["config_errors"]} == {"tcp", "http"}
+    snmp = client.get(f"/api/status/devices/{ids['bad-snmp']}").json()["config_errors"]
+    assert [e["kind"] for e in snmp] == ["snmp"] and "public" not in snmp[0]["reason"]
+    good = client.get(f"/devices/{ids['good-1']}")
+    assert good.status_code == 200 and 'id="config-errors"' not in good.text
+    assert client.get(f"/api/status/devices/{ids['good-1']}").json()["config_errors"] == []

@@ -36,35 +36,35 @@ def test_every_command_has_help_and_accepts_config() -> None:
     commands = _all_commands()
     assert ["init"] in commands and ["serve"] in commands and ["db", "upgrade"] in commands
     for path in commands:
-        result = runner.invoke(app, [*path, "--help"])
+        result = runner.invoke(app, ["--lang", "en", *path, "--help"])
         assert result.exit_code == 0, (path, result.output)
         assert "--config" in result.output, f"{' '.join(path)} lacks --config"
 
 
 def test_version_prints_program_and_schema_revision() -> None:
-    result = runner.invoke(app, ["version"])
+    result = runner.invoke(app, ["--lang", "en", "version"])
     assert result.exit_code == 0
     assert "infra-monitor" in result.output and str(head_revision()) in result.output
 
 
 def test_unknown_option_is_usage_error_exit_2() -> None:
-    assert runner.invoke(app, ["init", "--no-such-option"]).exit_code == 2
+    assert runner.invoke(app, ["--lang", "en", "init", "--no-such-option"]).exit_code == 2
 
 
 def test_init_creates_schema_then_upgrade_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "m.db"
     monkeypatch.setenv("INFRA_MONITOR_DATABASE__URL", f"sqlite:///{db}")
-    first = runner.invoke(app, ["init"])
+    first = runner.invoke(app, ["--lang", "en", "init"])
     assert first.exit_code == 0, first.output
     assert f"-> {head_revision()}" in first.output
     tables = set(inspect(make_engine(f"sqlite:///{db}")).get_table_names())
     assert {"site", "device", "probe_result", "rollup", "alembic_version"} <= tables
-    again = runner.invoke(app, ["db", "upgrade"])
+    again = runner.invoke(app, ["--lang", "en", "db", "upgrade"])
     assert again.exit_code == 0 and f"{head_revision()} -> {head_revision()}" in again.output
 
 
 def test_init_on_unwritable_location_fails_with_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFRA_MONITOR_DATABASE__URL", f"sqlite:///{tmp_path}/missing-dir/x.db")
-    result = runner.invoke(app, ["init"])
+    result = runner.invoke(app, ["--lang", "en", "init"])
     assert result.exit_code == 1
     assert "schema upgrade failed" in result.output

@@ -113,7 +113,7 @@ def test_probe_once_cli_prints_json_per_target_and_stores(env: tuple[Settings, E
         s.add(dev)
         s.commit()
     monkeypatch.setenv("INFRA_MONITOR_DATABASE__URL", settings.database.url)
-    result = CliRunner().invoke(app, ["probe", "--once", "--kind", "tcp", "--json"])
+    result = CliRunner().invoke(app, ["--lang", "en", "probe", "--once", "--kind", "tcp", "--json"])
     listener.close()
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
@@ -123,6 +123,6 @@ def test_probe_once_cli_prints_json_per_target_and_stores(env: tuple[Settings, E
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(ProbeResultRow).where(ProbeResultRow.kind == "tcp")) == 2
     # without --once it refuses, with a usage error
-    assert CliRunner().invoke(app, ["probe"]).exit_code == 2
-    bad = CliRunner().invoke(app, ["probe", "--once", "--kind", "smoke-signal"])
+    assert CliRunner().invoke(app, ["--lang", "en", "probe"]).exit_code == 2
+    bad = CliRunner().invoke(app, ["--lang", "en", "probe", "--once", "--kind", "smoke-signal"])
     assert bad.exit_code == 2 and "unknown probe kind" in bad.output

@@ -45,7 +45,7 @@ def test_serve_answers_200_then_stops_cleanly_on_signal(tmp_path: Path, sig: sig
         status = None
         while time.monotonic() < deadline:
             try:
-                status = httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code
+                status = httpx.get(f"http://127.0.0.1:{port}/", timeout=2, follow_redirects=True).status_code
                 break
             except httpx.TransportError:
                 if proc.poll() is not None:

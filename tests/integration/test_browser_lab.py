@@ -23,6 +23,7 @@ from infra_monitor.scheduler import PollerThread
 from inventory.importer import import_document
 from tests.integration.test_outage_lab import COMMUNES, _doc
 from tests.requirements import missing
+from tests.users import ensure_user, sign_in
 
 pytestmark = [pytest.mark.lab, pytest.mark.browser]
 
@@ -59,6 +60,7 @@ def test_overview_shows_a_lab_outage_without_reloading(lab: Any, tmp_path: Path)
     upgrade(engine)
     with Session(engine) as s:
         assert import_document(s, _doc(ips), source="lab").ok
+    ensure_user(engine, "truc-ca", "viewer")
     poller = PollerThread(settings, engine)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=_free_port(),
                                            log_level="warning"))
@@ -76,7 +78,7 @@ def test_overview_shows_a_lab_outage_without_reloading(lab: Any, tmp_path: Path)
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1366, "height": 768})
-                page.goto(base + "/?lang=en")
+                sign_in(page, base, "truc-ca", next_path="/?lang=en")
                 # Locators, not wait_for_function: the pages' CSP forbids eval, and the test runs under it.
                 expect(page.locator(".count.s-up .n")).to_have_text(str(len(names)), timeout=20_000)
                 page.evaluate("window.__notReloaded = true")

@@ -101,7 +101,7 @@ def session(engine: Engine) -> Iterator[Session]:
 def _runner(url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
     def run(*args: object) -> Result:
         monkeypatch.setenv("INFRA_MONITOR_DATABASE__URL", url)
-        return CliRunner().invoke(app, [str(a) for a in args])
+        return CliRunner().invoke(app, ["--lang", "en", *(str(a) for a in args)])
 
     return run
 

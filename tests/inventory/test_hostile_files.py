@@ -80,7 +80,7 @@ def test_a_few_aliases_and_merge_keys_still_load(cli: Cli, tmp_path: Path) -> No
     # the aliases are accepted; only the unknown top-level key is reported
     assert f"{path}:-:defaults: unknown top-level key" in result.stderr
     assert "YAML aliases" not in result.stderr
-    assert any(line.split() == ["site", "2", "0", "0"] for line in result.stdout.splitlines()), result.output
+    assert ": 1 error in " in result.stderr, result.output  # the two sites' merged keys were valid
 
 
 def test_duplicate_yaml_key_names_the_key_and_its_lines(cli: Cli, engine: Engine, tmp_path: Path,

@@ -6,8 +6,9 @@ import json
 import subprocess
 import zipfile
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -17,7 +18,8 @@ from infra_monitor.cli import app
 from tests.reports.test_render_pdf import _text as pdftotext  # poppler; fails under CI when missing
 
 runner = CliRunner()
-TODAY = date.today()
+# report days are local days (Asia/Ho_Chi_Minh): from 17:00 UTC on, the machine's UTC date is a day behind
+TODAY = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
 
@@ -29,15 +31,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     mp = pytest.MonkeyPatch()
     mp.setenv("INFRA_MONITOR_DATABASE__URL", f"sqlite:///{folder / 'demo.db'}")
     mp.setenv("INFRA_MONITOR_LOGGING__LEVEL", "WARNING")
-    assert runner.invoke(app, ["init", "--demo"]).exit_code == 0
-    sweep = runner.invoke(app, ["probe", "--once", "--kind", "icmp"])
+    assert runner.invoke(app, ["--lang", "en", "init", "--demo"]).exit_code == 0
+    sweep = runner.invoke(app, ["--lang", "en", "probe", "--once", "--kind", "icmp"])
     assert sweep.exit_code == 0, sweep.output
     yield folder
     mp.undo()
 
 
 def _report(demo: Path, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["report", *args])
+    result = runner.invoke(app, ["--lang", "en", "report", *args])
     return result.exit_code, result.output
 
 
@@ -120,7 +122,8 @@ def test_format_follows_the_extension_and_stdout_works(demo: Path) -> None:
     out = demo / "auto.xlsx"
     assert _report(demo, "capacity", "--from", YESTERDAY, "--to", TOMORROW, "-o", str(out))[0] == 0
     assert out.read_bytes()[:2] == b"PK"
-    result = runner.invoke(app, ["report", "datacenter", "--from", YESTERDAY, "--to", TOMORROW, "-o", "-"])
+    result = runner.invoke(app, ["--lang", "en",
+                                 "report", "datacenter", "--from", YESTERDAY, "--to", TOMORROW, "-o", "-"])
     assert result.exit_code == 0 and json.loads(result.stdout)["header"]["kind"] == "datacenter"
 
 

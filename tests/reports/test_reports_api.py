@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from infra_monitor.config import load_settings
 from infra_monitor.db import make_engine
 from infra_monitor.reports.document import ReportKind
+from tests.users import ADMIN_TOKEN
 from tests.web.builders import Province
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -37,11 +38,12 @@ def build_client(url: str, **env: str) -> Iterator[tuple[TestClient, Province]]:
     province.intervals(province.vc_devices[5:], down_minutes=90)
     province.measurements(province.commune_routers[:2], hours=3)
     province.traffic(province.commune_interfaces[:3], bps=85e6, hours=3)
-    settings = load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": url, **env})
+    settings = load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": url,
+                                            "INFRA_MONITOR_WEB__ADMIN_TOKEN": ADMIN_TOKEN, **env})
     app = create_app(settings, engine)
     app.state.readmodel.cache.ttl_s = 0
     try:
-        with TestClient(app) as client:
+        with TestClient(app, headers={"Authorization": f"Token {ADMIN_TOKEN}"}) as client:
             yield client, province
     finally:
         engine.dispose()
@@ -194,11 +196,14 @@ def test_every_bad_parameter_is_reported_at_once(api: tuple[TestClient, Province
     assert "exclusive" in r.json()["to"][0]
 
 
-def test_reads_need_no_token_even_when_writes_do(sqlite_url: str) -> None:
-    for client, province in build_client(sqlite_url, INFRA_MONITOR_WEB__ADMIN_TOKEN="s3cret-token-0123456789"):
+def test_reports_need_a_signed_in_operator(sqlite_url: str) -> None:
+    for client, province in build_client(sqlite_url):
         start, end = period(province)
         assert client.get("/api/reports/").status_code == 200
         assert client.get(f"/api/reports/coverage?{_q(start, end)}").status_code == 200
+        anonymous = {"Authorization": ""}
+        assert client.get("/api/reports/", headers=anonymous).status_code == 401
+        assert client.get(f"/api/reports/coverage?{_q(start, end)}", headers=anonymous).status_code == 401
 
 
 def test_openapi_documents_the_endpoints(api: tuple[TestClient, Province]) -> None:

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from infra_monitor.db import make_engine
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, served
 from tests.reports.test_reports_api import TZ
+from tests.users import ensure_user, sign_in
 from tests.web.builders import Province
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def live(tmp_path: Path) -> Iterator[tuple[str, Province]]:
     province.measurements(province.commune_routers[:2], hours=3)
     province.traffic(province.commune_interfaces[:2], bps=70e6, hours=3)
     settings = load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": url})
+    ensure_user(engine, "truc-ca", "operator")
     try:
         with served(create_app(settings, engine)) as base:
             yield base, province
@@ -77,7 +79,7 @@ def test_operator_previews_a_report_and_downloads_the_xlsx(live: tuple[str, Prov
         try:
             context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
             page = context.new_page()
-            page.goto(base + "/?lang=vi")
+            sign_in(page, base, "truc-ca", next_path="/?lang=vi")
             page.click("header nav a[href='/reports']")
             page.wait_for_url("**/reports")
             assert page.locator("h1").inner_text() == "Báo cáo"

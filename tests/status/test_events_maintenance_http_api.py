@@ -23,6 +23,7 @@ from infra_monitor.status.models import MaintenanceWindowRow
 from inventory.models import ObjectChange
 from tests.status.inventory import Province
 from tests.status.windows_db import HCM, Db, build_template, changes, copy_of, insert_events, minute, windows
+from tests.users import token_for
 from web.app import create_app
 
 TOKEN = "maintenance-api-t0ken"
@@ -56,7 +57,7 @@ def apps(template: tuple[Path, Province]) -> dict[str, FastAPI]:
 @pytest.fixture
 def api(apps: dict[str, FastAPI], db: Db) -> TestClient:
     apps["token"].state.engine = db.engine
-    return TestClient(apps["token"])
+    return TestClient(apps["token"], headers={"Authorization": f"Token {TOKEN}"})
 
 
 @pytest.fixture
@@ -115,19 +116,25 @@ def test_api_lists_only_active_windows_when_asked(api: TestClient) -> None:
         "active": ["'maybe' is not a boolean (true or false)."]}
 
 
-def test_api_writes_are_forbidden_without_a_configured_token(read_only_api: TestClient, db: Db) -> None:
+def test_maintenance_writes_need_the_operator_role(read_only_api: TestClient, db: Db) -> None:
     now = datetime.now(HCM)
-    refused = read_only_api.post("/api/status/maintenance/", json=_one_off(now, now + timedelta(hours=1)),
-                                 headers=AUTH)
-    assert refused.status_code == 403 and "admin_token" in refused.json()["detail"]
-    assert read_only_api.get("/api/status/maintenance/").status_code == 200
+    body = _one_off(now, now + timedelta(hours=1))
+    viewer = {"Authorization": f"Bearer {token_for(db.engine, 'xem', 'viewer')}"}
+    operator = {"Authorization": f"Bearer {token_for(db.engine, 'van-hanh', 'operator')}"}
+    refused = read_only_api.post("/api/status/maintenance/", json=body, headers=viewer)
+    assert refused.status_code == 403 and "operator role" in refused.json()["detail"]
+    assert read_only_api.get("/api/status/maintenance/", headers=viewer).status_code == 200
     assert windows(db) == []
+    assert read_only_api.post("/api/status/maintenance/", json=body, headers=AUTH).status_code == 401
+    made = read_only_api.post("/api/status/maintenance/", json=body, headers=operator)
+    assert made.status_code == 201, made.text
+    assert len(windows(db)) == 1
 
 
 def test_api_writes_need_the_right_token(api: TestClient, db: Db) -> None:
     now = datetime.now(HCM)
     body = _one_off(now, now + timedelta(hours=1))
-    assert api.post("/api/status/maintenance/", json=body).status_code == 401
+    assert api.post("/api/status/maintenance/", json=body, headers={"Authorization": ""}).status_code == 401
     assert api.post("/api/status/maintenance/", json=body, headers={"Authorization": "Token wrong"}).status_code == 401
     assert api.delete("/api/status/maintenance/1/", headers={"Authorization": "Token wrong"}).status_code == 401
     assert windows(db) == []
@@ -211,7 +218,8 @@ def test_api_events_newest_first_with_filters_and_pages(api: TestClient, db: Db)
     bad = api.get("/api/status/events/", params={"kind": "reboot", "site": "nope", "limit": "-1"})
     assert bad.status_code == 400
     assert bad.json() == {
-        "kind": ["'reboot' is not one of state_change, flap_start, flap_stop, maintenance_start, maintenance_end."],
+        "kind": ["'reboot' is not one of state_change, flap_start, flap_stop, maintenance_start, maintenance_end, "
+                 "monitoring_started."],
         "site": ["no site with slug 'nope'."], "limit": ["Must be zero or positive."]}
 
 

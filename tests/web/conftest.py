@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from infra_monitor.config import Settings, load_settings
 from infra_monitor.db import make_engine
 from infra_monitor.readmodel import ReadModel
+from tests.users import ADMIN_TOKEN
 from tests.web.builders import HOSTILE, Province
 
 
@@ -30,7 +31,8 @@ def engine(web_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings(web_url: str) -> Settings:
-    return load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": web_url})
+    return load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": web_url,
+                                        "INFRA_MONITOR_WEB__ADMIN_TOKEN": ADMIN_TOKEN})
 
 
 @pytest.fixture
@@ -51,5 +53,5 @@ def client(engine: Engine, settings: Settings, province: Province) -> Iterator[T
 
     app = create_app(settings, engine)
     app.state.readmodel.cache.ttl_s = 0
-    with TestClient(app) as c:
+    with TestClient(app, headers={"Authorization": f"Token {ADMIN_TOKEN}"}) as c:
         yield c

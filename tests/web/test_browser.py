@@ -16,6 +16,7 @@ import pytest
 
 from infra_monitor.db import make_engine
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, served
+from tests.users import ensure_user, sign_in
 from tests.web.builders import Province
 
 pytestmark = pytest.mark.browser
@@ -41,6 +42,7 @@ def live(tmp_path: Path) -> Iterator[tuple[str, Province]]:
     settings = load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": url,
                                             "INFRA_MONITOR_PROBES__ICMP__INTERVAL_S": "4",
                                             "INFRA_MONITOR_PROBES__ICMP__TIMEOUT_S": "1"})
+    ensure_user(engine, "truc-ca", "operator")
     try:
         with served(create_app(settings, engine)) as base:
             yield base, province
@@ -60,6 +62,10 @@ def test_operator_walks_from_overview_to_a_site_graph_and_sees_live_changes(live
             violations: list[str] = []
             page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
             page.goto(base + "/")
+            assert "/login" in page.url                  # nothing is shown before signing in
+            page.screenshot(path=str(SHOTS / "00_login_vi.png"), full_page=True)
+            sign_in(page, base, "truc-ca")
+            assert page.locator("#signed-in").inner_text().startswith("Người dùng: truc-ca")
             assert page.locator(".brand .province").inner_text() == "Tỉnh Bắc Giang"
             assert page.locator("#h-sites").inner_text().startswith("Điểm kết nối theo trạng thái")
             page.screenshot(path=str(SHOTS / "01_overview_vi.png"), full_page=True)
@@ -78,16 +84,16 @@ def test_operator_walks_from_overview_to_a_site_graph_and_sees_live_changes(live
             page.screenshot(path=str(SHOTS / "03_district.png"), full_page=True)
 
             page.click("table.sites a[href='/sites/xa-002']")
-            page.wait_for_selector("#graph-rtt svg path.line-rtt_avg", state="attached", timeout=WAIT_MS)
-            page.wait_for_selector("#graph-util svg path.line-in_bps", state="attached", timeout=WAIT_MS)
-            assert page.locator("#graph-rtt svg path.line-rtt_avg").get_attribute("d", timeout=WAIT_MS)
+            page.wait_for_selector("#graph-rtt .uplot canvas", state="attached", timeout=WAIT_MS)
+            page.wait_for_selector("#graph-util .uplot canvas", state="attached", timeout=WAIT_MS)
+            assert "Average" in page.locator("#graph-rtt .u-legend").inner_text(timeout=WAIT_MS)
             page.click("button[data-graph-period='7d']")
             # Selectors, not wait_for_function: the pages' CSP forbids eval, and the tests run under it.
             page.wait_for_selector("#graph-rtt[data-period='7d'][aria-busy='false']", state="attached",
                                    timeout=WAIT_MS)
             assert page.locator("#graph-rtt .graph-empty").count() == 1  # only 5-minute rollups exist yet
             page.click("button[data-graph-period='24h']")
-            page.wait_for_selector("#graph-rtt[data-period='24h'] svg path.line-rtt_avg", state="attached",
+            page.wait_for_selector("#graph-rtt[data-period='24h'] .uplot canvas", state="attached",
                                    timeout=WAIT_MS)
             page.screenshot(path=str(SHOTS / "04_site_graphs.png"), full_page=True)
 
@@ -104,7 +110,7 @@ def test_operator_walks_from_overview_to_a_site_graph_and_sees_live_changes(live
             assert violations == []   # every page works under the CSP (no inline script, no eval)
 
             phone = browser.new_page(viewport={"width": 390, "height": 844})
-            phone.goto(base + "/")
+            sign_in(phone, base, "truc-ca")
             assert phone.evaluate("document.documentElement.scrollWidth") <= 390
             phone.screenshot(path=str(SHOTS / "06_overview_phone.png"), full_page=True)
         finally:

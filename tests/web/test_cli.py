@@ -24,16 +24,16 @@ def test_status_lists_sites_devices_causes_root_causes_and_coverage(env: dict[st
     assert result.exit_code == 0, result.output
     out = result.output
     assert "== Sites ==" in out and "== Devices ==" in out and "== Coverage ==" in out
-    down = next(line for line in out.splitlines() if line.startswith("ubnd-213 "))
+    down = next(line for line in out.splitlines() if line.startswith("ubnd-213\t"))
     assert "DOWN" in down and "(GMT+7)" in down
-    cut = next(line for line in out.splitlines() if " xa-002-rt " in line)
+    cut = next(line for line in out.splitlines() if "\txa-002-rt\t" in line)
     assert "UNREACHABLE" in cut and "parent_unreachable" in cut and "d213-rt" in cut
-    commune = next(line for line in out.splitlines() if line.startswith("commune "))
+    commune = next(line for line in out.splitlines() if line.startswith("commune\t"))
     assert commune.split()[:6] == ["commune", "230", "10", "220", "10", "5"]
 
 
 def test_status_filters_by_site_and_level(env: dict[str, str]) -> None:
-    one = runner.invoke(app, ["status", "--site", "xa-001"], env=env).output
+    one = runner.invoke(app, ["status", "--site", "xa-001", "--all"], env=env).output
     assert "xa-001-rt" in one and "xa-002-rt" not in one
     level = runner.invoke(app, ["status", "--level", "district"], env=env).output
     assert "ubnd-213" in level and "xa-001 " not in level

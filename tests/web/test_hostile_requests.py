@@ -25,7 +25,7 @@ def hostile(engine, web_url: str, province: Province):  # type: ignore[no-untype
     def boom() -> None:
         raise RuntimeError("boom " + "x" * 5000)
 
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, headers={"Authorization": "Token t0ken-for-tests"}) as client:
         yield client
 
 

@@ -131,6 +131,6 @@ def test_map_places_sites_by_coordinates_and_links_each_point(client: TestClient
 
 
 def test_both_languages_translate_every_key() -> None:
-    from web.i18n import missing_keys
+    from infra_monitor.i18n import missing_keys
 
     assert missing_keys() == {}

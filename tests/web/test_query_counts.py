@@ -78,10 +78,11 @@ def test_pages_run_a_constant_number_of_queries(worlds: dict[int, tuple[Engine, 
 
     per_size: dict[int, dict[str, int]] = {}
     for n, (engine, _p) in worlds.items():
-        settings = load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": str(engine.url)})
+        settings = load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": str(engine.url),
+                                                "INFRA_MONITOR_WEB__ADMIN_TOKEN": "tok-query-counts"})
         app = create_app(settings, engine)
         app.state.readmodel.cache.ttl_s = 0
-        with TestClient(app) as client:
+        with TestClient(app, headers={"Authorization": "Token tok-query-counts"}) as client:
             per_size[n] = {path: _counts(engine, lambda c=client, p=path: c.get(p).raise_for_status())
                            for path in PAGES}
     assert per_size[10] == per_size[200]

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
+from infra_monitor.db import short_reason, transient_reason, write_session
 from infra_monitor.status.models import NotificationRow
 from infra_monitor.status.notify.base import DeliveryError, Sender
 from infra_monitor.status.notify.dispatcher import backoff_delay
@@ -72,7 +72,7 @@ class OutboxWorker:
         self.clock = clock
 
     def _claim(self, now: datetime) -> list[tuple[int, str, dict[str, Any], int]]:
-        with Session(self.engine) as session, session.begin():
+        with write_session(self.engine) as session, session.begin():
             rows = session.execute(
                 select(_T.c.id, _T.c.channel, _T.c.payload, _T.c.attempts)
                 .where(_T.c.status == PENDING, _T.c.next_attempt_at <= now)
@@ -89,7 +89,7 @@ class OutboxWorker:
         return claimed
 
     def _finish(self, row_id: int, **values: Any) -> None:
-        with Session(self.engine) as session, session.begin():
+        with write_session(self.engine) as session, session.begin():
             session.execute(update(_T).where(_T.c.id == row_id).values(**values))
 
     def drain_once(self, now: datetime | None = None) -> DrainStats:
@@ -124,18 +124,31 @@ class OutboxWorker:
 
     def recover_interrupted(self) -> int:
         """Rows left ``sending`` by a crash go back to ``pending`` (at-least-once delivery)."""
-        with Session(self.engine) as session, session.begin():
+        with write_session(self.engine) as session, session.begin():
             result = session.execute(update(_T).where(_T.c.status == SENDING).values(status=PENDING))
             return int(result.rowcount)  # type: ignore[attr-defined]
 
     def run(self, stop: threading.Event, poll_s: float = 1.0) -> None:
-        """Drain until ``stop`` is set; a full batch is followed at once by the next one."""
-        self.recover_interrupted()
+        """Drain until ``stop`` is set; a full batch is followed at once by the next one. A busy or unreachable
+        database is logged once and retried every ``poll_s``."""
+        recovered, busy = False, False
         while not stop.is_set():
             try:
+                if not recovered:
+                    self.recover_interrupted()
+                    recovered = True
                 stats = self.drain_once()
-            except Exception:
-                log.exception("notifier_drain_failed")
+                if busy:
+                    busy = False
+                    log.info("notifier_resumed")
+            except Exception as exc:
+                reason = transient_reason(exc)
+                if reason is None:
+                    log.exception("notifier_drain_failed")
+                elif not busy:
+                    busy = True
+                    log.warning("notifier_deferred reason=%s error=%r (retried every %.0f s; logged once)", reason,
+                                short_reason(exc), poll_s)
                 stats = DrainStats()
             if stats.handled < self.batch:
                 stop.wait(poll_s)

@@ -84,9 +84,10 @@ def make_client(engine: Engine, apps: dict[str, FastAPI]) -> Callable[..., TestC
     def build(admin_token: str = TOKEN) -> TestClient:
         app = apps.get(admin_token)
         if app is None:
-            app = apps[admin_token] = create_app(Settings(web=WebConfig(admin_token=admin_token)), engine)
+            app = apps[admin_token] = create_app(Settings(web=WebConfig(admin_token=admin_token,
+                                                                        base_url="http://testserver")), engine)
         app.state.engine = engine
-        return TestClient(app)
+        return TestClient(app, headers={"Authorization": f"Token {admin_token}"} if admin_token else None)
 
     return build
 

@@ -76,9 +76,12 @@ def test_body_that_is_not_a_json_object_is_a_400(client: TestClient, auth: dict,
                            content=b"{slug: x")
     assert not_json.status_code == 400
     assert not_json.json() == {"non_field_errors": ["The request body is not valid JSON."]}
-    a_list = client.post("/api/dcim/sites/", headers=auth, json=[{"slug": "x"}])
+    a_list = client.post("/api/dcim/sites/", headers=auth, json=[{"slug": "x"}])  # NetBox bulk create: per object
     assert a_list.status_code == 400
-    assert list(a_list.json()) == ["non_field_errors"]
+    assert a_list.json() == [{"name": ["This field is required."], "category": ["This field is required."]}]
+    a_scalar = client.post("/api/dcim/sites/", headers=auth, json="x")
+    assert a_scalar.status_code == 400
+    assert list(a_scalar.json()) == ["non_field_errors"]
 
 
 def test_reference_to_a_missing_object_is_a_400_on_that_field(client: TestClient, auth: dict, data: dict) -> None:

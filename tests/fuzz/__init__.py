@@ -1,0 +1,1 @@
+"""The API fuzzed against its own OpenAPI spec (schemathesis), and the defects it found."""
