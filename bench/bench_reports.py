@@ -66,16 +66,16 @@ from sqlalchemy.orm import Session
 
 from infra_monitor.config import RetentionConfig, Settings, load_settings
 from infra_monitor.db import import_all_models, make_engine, upgrade
+from infra_monitor.demo_loader import load_demo_if_empty
 from infra_monitor.readmodel.frame import monitored
 from infra_monitor.reports.document import ReportDocument
 from infra_monitor.reports.engine import build_report, params_from_config
 from infra_monitor.reports.params import ReportParams, local_midnight, params_for
 from infra_monitor.reports.render import FORMATS, render
-from infra_monitor.status.models import MaintenanceWindowRow, StateIntervalRow
-from infra_monitor.status.store import load_topology
+from infra_monitor.status.store.models import MaintenanceWindowRow, StateIntervalRow
+from infra_monitor.status.store.sweeps import load_topology
 from infra_monitor.storage.models import InterfaceRollup
 from inventory.choices import DeviceStatusChoices
-from inventory.demo_loader import load_demo_if_empty
 from inventory.models import Circuit, CircuitTermination, Device, DeviceRole, Interface, Site
 
 log = logging.getLogger(__name__)

@@ -363,7 +363,7 @@ def _describe(err: Any) -> str:
 
 def _decrypt_values(data: dict[str, Any], source: str, env: dict[str, str]) -> dict[str, Any]:
     """``data`` with every ``enc:v1:`` string decrypted; :class:`ConfigError` naming the key, never the value."""
-    from infra_monitor import secretbox
+    from inventory import secretbox
 
     security = data.get("security")
     key_file = security.get("key_file", "") if isinstance(security, dict) else ""

@@ -26,9 +26,9 @@ from sqlalchemy.engine import Connection, Engine
 from infra_monitor.config import Settings
 from infra_monitor.readmodel.fmt import zone
 from infra_monitor.readmodel.frame import DEV, DS, SITE, monitored
-from infra_monitor.readmodel.regions import Regions, load_regions
-from infra_monitor.status.models import DeviceStatusRow, NotificationRow, PollerHeartbeatRow
+from infra_monitor.status.store.models import DeviceStatusRow, NotificationRow, PollerHeartbeatRow
 from infra_monitor.storage.models import InterfaceRollup, LatestResult
+from inventory.dated import Regions, load_regions
 from inventory.models import Circuit, CircuitTermination, Device, Interface, Provider
 
 LR = LatestResult.__table__.c  # type: ignore[attr-defined]

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 
 from infra_monitor.config import Settings
 from infra_monitor.db import run_write, short_reason, transient_reason, writing
-from infra_monitor.status.config import StatusConfig
-from infra_monitor.status.models import DeviceStatusRow, PollerHeartbeatRow
+from infra_monitor.status.engine.config import StatusConfig
+from infra_monitor.status.store.models import DeviceStatusRow, PollerHeartbeatRow
 from infra_monitor.storage.models import CounterState, LatestResult
 from infra_monitor.storage.retention import apply_retention
 from infra_monitor.storage.writer import (
@@ -206,7 +206,7 @@ def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: Ta
                   started: datetime, overran: bool = False, *, finished: datetime | None = None) -> SweepSummary:
     """Store one sweep's results and evaluate the states, in one transaction (retried once, whole, when the
     connection is lost). ``finished`` (default: now) is the sweep's time for the status engine."""
-    from infra_monitor.status.store import apply_sweep
+    from infra_monitor.status.store.sweeps import apply_sweep
 
     now = finished or datetime.now(UTC)
     records = [_result_record(r, r.target.device_id) for r in results if r.target.device_id is not None]
@@ -274,7 +274,7 @@ def _step(name: str, run: Callable[[], object]) -> bool:
 def housekeeping(engine: Engine, settings: Settings) -> bool:
     """Periodic: devices whose poller went silent become UNKNOWN; retention runs at most hourly (and again at
     the next run when the database was busy). Returns False when a step was deferred."""
-    from infra_monitor.status.store import apply_sweep
+    from infra_monitor.status.store.sweeps import apply_sweep
 
     now = datetime.now(UTC)
 

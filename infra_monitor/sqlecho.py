@@ -5,7 +5,7 @@ SQLAlchemy's echo logs each statement, then its parameters, on the ``sqlalchemy.
 :func:`infra_monitor.db.make_engine` for every engine) adds
 
 * a ``before_cursor_execute`` listener that works out, from the compiled statement, which parameters are
-  secret: those bound to a :class:`~infra_monitor.secretbox.SecretString` column (SNMP community, v3 keys…)
+  secret: those bound to a :class:`~inventory.secretbox.SecretString` column (SNMP community, v3 keys…)
   or whose name contains password, passwd, token, secret, hash, community, auth_key, priv_key or api_key;
 * a logging filter on the engine's logger that replaces those values by ``***`` in the parameters line that
   follows (the statement itself carries placeholders only), and, when rows are logged too (the logger at
@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from infra_monitor.secretbox import SecretString
+from inventory.secretbox import SecretString
 
 MASK = "***"
 SECRET_NAME = re.compile(r"password|passwd|token|secret|hash|community|auth_key|priv_key|api_key", re.IGNORECASE)

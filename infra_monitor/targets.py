@@ -22,8 +22,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from infra_monitor.secretbox import undecryptable
-from inventory.choices import CircuitStatusChoices, DeviceStatusChoices
+from inventory.choices import CircuitStatusChoices
 from inventory.models import (
     Circuit,
     CircuitTermination,
@@ -33,7 +32,9 @@ from inventory.models import (
     Site,
     SnmpProfile,
 )
+from inventory.monitoring import monitored_condition
 from inventory.rules import snmp_profile_errors
+from inventory.secretbox import undecryptable
 from probes.base import SnmpCredentials, Target
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ def load_targets(
         select(Device, Site.slug, IPAddress.host)
         .join(Site, col(Site.id) == col(Device.site_id))
         .outerjoin(IPAddress, col(IPAddress.id) == col(Device.primary_ip_id))
-        .where(col(Device.monitoring_enabled).is_(True), col(Device.status).in_(DeviceStatusChoices.MONITORED))
+        .where(monitored_condition(Device))
     )
     if poller_group is not None:
         q = q.where(Device.poller_group == poller_group)

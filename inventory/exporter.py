@@ -24,11 +24,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from infra_monitor.secretbox import SecretDecryptError, undecryptable
 from inventory import models as m
 from inventory.csvsafe import neutralise
 from inventory.docfiles import YAML_SUFFIXES, write_file
 from inventory.docformat import KEYS, MODELS, PLAIN
+from inventory.secretbox import SecretDecryptError, undecryptable
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ A ``regions`` row describes a unit as it was created: its ``parent`` becomes the
   that date is closed on it;
 * ``reparent``: the link open at the date is closed on it and a new link to the new parent opens;
 * ``rename``: only recorded; ``new_name`` (and ``new_unit_type``) are the unit's name from the date on
-  (:func:`inventory.queries.name_on`); the region row keeps the name it was created with.
+  (:func:`inventory.dated.name_on`); the region row keeps the name it was created with.
 
 A change already recorded (same region, kind and date) is not applied again, so a re-import changes nothing.
 """
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from inventory import models as m
 from inventory.choices import RegionChangeKindChoices as Kind
 from inventory.choices import RegionLevelChoices as Level
+from inventory.dated import valid_on
 from inventory.docformat import ValueProblem, coerce, column_info
 
 if TYPE_CHECKING:
@@ -150,8 +151,7 @@ def _apply_change(imp: _Importer, row: Row, values: dict[str, Any]) -> None:
                           "or after that date")
     links = sorted((lk for lk in imp.index.objects[m.RegionParentLink] if lk.region_id == region.id),
                    key=lambda lk: lk.valid_from)
-    open_link = next((lk for lk in links if lk.valid_from <= when and (lk.valid_to is None or when < lk.valid_to)),
-                     None)
+    open_link = next((lk for lk in reversed(links) if valid_on(lk.valid_from, lk.valid_to, when)), None)
     if values["kind"] == Kind.MERGE:
         _merge(imp, row, region, open_link, values)
     elif values["kind"] == Kind.REPARENT:

@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
 from sqlmodel import col
 
-from infra_monitor.secretbox import Undecryptable
 from inventory import choices as ch
 from inventory.models import (
     Circuit,
@@ -48,6 +47,7 @@ from inventory.models import (
     VideoconferenceEndpoint,
 )
 from inventory.models.dcim import Interface
+from inventory.secretbox import Undecryptable
 
 FieldErrors = dict[str, list[str]]
 M = TypeVar("M", bound=InventoryModel)

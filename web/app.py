@@ -17,7 +17,7 @@ STATIC_DIR = Path(__file__).with_name("static")
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     from infra_monitor.db import import_all_models, make_engine
-    from infra_monitor.secretbox import install_for as install_keyring
+    from inventory.secretbox import install_for as install_keyring
 
     import_all_models()
     app = FastAPI(
@@ -106,10 +106,10 @@ def _mount_optional(app: FastAPI) -> None:
     """Routers of the API and of the pages."""
     from fastapi.staticfiles import StaticFiles
 
-    from infra_monitor.status.api import router as status_router
-    from inventory.api import router as inventory_router
-    from web.api_problems import router as problems_router
-    from web.api_reports import router as reports_router
+    from web.api.events import router as status_router
+    from web.api.inventory import router as inventory_router
+    from web.api.problems import router as problems_router
+    from web.api.reports import router as reports_router
     from web.docs import router as docs_router
     from web.metrics import router as metrics_router
     from web.pages import install as install_pages

@@ -2,7 +2,7 @@
 
 Server-rendered with Jinja2 from the read model; a little plain JS refreshes the overview and draws graphs.
 Detail pages (site, device, inventory lists) live in :mod:`web.pages_detail`; :func:`install` wires both,
-the JSON API of :mod:`web.api_status`, the language cookie and the read model into the app.
+the JSON API of :mod:`web.api.status`, the language cookie and the read model into the app.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infra_monitor.readmodel import ReadModel, SiteFilter
 from infra_monitor.readmodel.schemas import LEVELS
-from infra_monitor.status.regions import RegionInfo
+from inventory.dated import RegionInfo
 from web.mapview import project
 from web.templating import Page, RememberLanguage, live_interval, page, readmodel, render, render_text, respond
 
@@ -128,14 +128,14 @@ def events_page(p: PageDep, rm: ReadDep, group: Str = None,
 
     from sqlalchemy.orm import Session
 
-    from infra_monitor.status.listing import (
+    from infra_monitor.status.engine.states import EventKind, Severity
+    from infra_monitor.status.store.listing import (
         EVENT_FIELDS,
         EventGroup,
         group_by_root,
         list_events,
         parse_event_filter,
     )
-    from infra_monitor.status.states import EventKind, Severity
 
     raw = {k: p.request.query_params.get(k) for k in EVENT_FIELDS}
     with Session(rm.engine) as session:
@@ -167,7 +167,8 @@ async def page_not_found(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI, cache_ttl_s: float = 5.0) -> None:
     """Add the read model, the pages, ``/api/status`` and the language cookie to ``app``."""
-    from web import api_status, pages_detail, pages_inventory
+    from web import pages_detail, pages_inventory
+    from web.api import status as api_status
 
     app.state.readmodel = ReadModel(app.state.engine, app.state.settings, cache_ttl_s=cache_ttl_s)
     app.add_middleware(RememberLanguage)

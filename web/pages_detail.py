@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from infra_monitor.readmodel import ReadModel
-from inventory.api.crud import MAX_ID
+from web.api.inventory.crud import MAX_ID
 from web.pages import not_found
 from web.templating import Page, page, readmodel, render
 

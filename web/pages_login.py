@@ -24,7 +24,7 @@ from infra_monitor.config import Settings
 from infra_monitor.db import write_session
 from infra_monitor.readmodel.schemas import CoverageRow, StateCounts
 from infra_monitor.readmodel.service import ReadModel
-from inventory.api.crud import Detail
+from web.api.inventory.crud import Detail
 from web.auth import SESSION_COOKIE, current_principal
 from web.templating import Page, page, readmodel, render
 

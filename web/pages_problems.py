@@ -1,7 +1,7 @@
 """The problems pages: ``/problems`` (open ones first, filters, the history of resolved ones) and
 ``/problems/{id}`` (members, history, and for operators the forms to acknowledge, assign and comment).
 
-Lists and actions are :mod:`infra_monitor.status.listing` and :mod:`infra_monitor.status.problems`, the same
+Lists and actions are :mod:`infra_monitor.status.store.listing` and :mod:`infra_monitor.status.store.problems`, the same
 as the API and the CLI. The forms post with the session's CSRF token (checked by :class:`web.auth.AuthGate`)
 and are answered with a redirect back to the problem (303); a refused input re-renders it with the message.
 """
@@ -22,9 +22,9 @@ from starlette.concurrency import run_in_threadpool
 from infra_monitor.accounts.principal import Principal
 from infra_monitor.accounts.roles import OPERATOR
 from infra_monitor.readmodel.schemas import LEVELS
-from infra_monitor.status import problems as actions
-from infra_monitor.status.problem_listing import get_problem, list_problems, parse_problem_filter
-from inventory.api.crud import DbId
+from infra_monitor.status.store import problems as actions
+from infra_monitor.status.store.problem_listing import get_problem, list_problems, parse_problem_filter
+from web.api.inventory.crud import DbId
 from web.auth import require_role
 from web.deps import get_session, get_write_session
 from web.templating import Page, page, readmodel, render

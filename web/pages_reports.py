@@ -1,7 +1,7 @@
 """The reports page ``/reports``: a form, a server-side preview of the computed document, download links.
 
 The form is a plain GET to ``/reports`` (no script needed), so a preview's URL is shareable. Its fields are
-the query parameters of ``/api/reports/{kind}`` (validated by the same :func:`~web.api_reports.parse_report_query`),
+the query parameters of ``/api/reports/{kind}`` (validated by the same :func:`~web.api.reports.parse_report_query`),
 except that the report's language is ``report_lang``: ``lang`` stays the page's own language. Without a
 ``kind`` in the query the page shows the form with its defaults (the previous full month, options from
 ``[reports]``); with one it computes the document and shows its header, summary, notes and the first rows
@@ -23,7 +23,7 @@ from infra_monitor.reports.document import LANGS, ColumnType, ReportDocument
 from infra_monitor.reports.formatting import NUMERIC_TYPES, format_cell, format_value, period_text, tr, tz_of
 from infra_monitor.reports.params import previous_month
 from infra_monitor.reports.render import FORMATS
-from web.api_reports import KINDS, TIER_REFERENCES, FieldError, ReportInputError, compute, parse_report_query
+from web.api.reports import KINDS, TIER_REFERENCES, FieldError, ReportInputError, compute, parse_report_query
 from web.templating import Page, page, readmodel, render
 
 router = APIRouter(include_in_schema=False)

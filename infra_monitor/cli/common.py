@@ -119,7 +119,7 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
 
 def load(config: Path | None, *, log: bool = True) -> Settings:
     """Settings for a command, or exit 2 with the message naming the file and key."""
-    from infra_monitor import secretbox
+    from inventory import secretbox
 
     try:
         settings = load_settings(config)

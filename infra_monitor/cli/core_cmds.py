@@ -39,7 +39,7 @@ def register(app: typer.Typer, db_app: typer.Typer) -> None:
             fail(t("cli_upgrade_failed_on", url=engine.url.render_as_string(hide_password=True), error=exc))
         typer.echo(_applied(before, after))
         if demo:
-            from inventory.demo_loader import load_demo_if_empty
+            from infra_monitor.demo_loader import load_demo_if_empty
 
             loaded = load_demo_if_empty(engine)
             typer.echo(t("cli_demo_loaded") if loaded else t("cli_demo_not_loaded"))

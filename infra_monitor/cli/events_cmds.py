@@ -29,11 +29,11 @@ from infra_monitor.cli.common import (
     t,
     yes_no,
 )
-from infra_monitor.status.maintenance import DEFAULT_TZ
-from infra_monitor.status.states import EventKind, Severity
+from infra_monitor.status.engine.states import EventKind, Severity
+from infra_monitor.status.maintenance.windows import DEFAULT_TZ
 
 if TYPE_CHECKING:
-    from infra_monitor.status.listing import EventLogEntry, WindowOut
+    from infra_monitor.status.store.listing import EventLogEntry, WindowOut
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _usage(problems: dict[str, list[str]]) -> NoReturn:
 
 
 def _zone(name: str, key: str = "tz") -> ZoneInfo:
-    from infra_monitor.status.manage import zone_or_error
+    from infra_monitor.status.maintenance.manage import zone_or_error
 
     try:
         return zone_or_error(name)
@@ -89,7 +89,7 @@ def _zone(name: str, key: str = "tz") -> ZoneInfo:
 
 
 def _when(text: str | None, tz: ZoneInfo, key: str, problems: dict[str, list[str]]) -> datetime | None:
-    from infra_monitor.status.manage import parse_when
+    from infra_monitor.status.maintenance.manage import parse_when
 
     if text is None:
         return None
@@ -217,8 +217,8 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy.orm import Session
 
         from infra_monitor.readmodel.fmt import gmt_label, local_dt
-        from infra_monitor.status.listing import EventFilter, list_events
-        from infra_monitor.status.manage import parse_when, resolve_device, resolve_site
+        from infra_monitor.status.maintenance.manage import parse_when, resolve_device, resolve_site
+        from infra_monitor.status.store.listing import EventFilter, list_events
 
         settings = load(config)
         tz = ZoneInfo(settings.general.timezone)
@@ -277,8 +277,8 @@ def register(app: typer.Typer) -> None:
         """Plan a maintenance window: one-off (--start/--end), weekly (--weekly --at --duration) or cron."""
         from infra_monitor.db import write_session
         from infra_monitor.readmodel.fmt import local_dt
-        from infra_monitor.status.listing import list_windows
-        from infra_monitor.status.manage import WindowInputError, WindowSpec, add_window
+        from infra_monitor.status.maintenance.manage import WindowInputError, WindowSpec, add_window
+        from infra_monitor.status.store.listing import list_windows
 
         scopes = {k: v for k, v in (("device", device), ("site", site), ("region", region)) if v is not None}
         if len(scopes) + int(all_) != 1:
@@ -319,7 +319,7 @@ def register(app: typer.Typer) -> None:
         """List maintenance windows, whether each is active now and when it next starts (local time)."""
         from sqlalchemy.orm import Session
 
-        from infra_monitor.status.listing import list_windows
+        from infra_monitor.status.store.listing import list_windows
 
         settings = load(config)
         with Session(engine_for(settings)) as session:
@@ -335,7 +335,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Delete a maintenance window (its past events stay in the log)."""
         from infra_monitor.db import write_session
-        from infra_monitor.status.manage import UnknownWindow, remove_window
+        from infra_monitor.status.maintenance.manage import UnknownWindow, remove_window
 
         settings = load(config)
         with write_session(engine_for(settings)) as session:

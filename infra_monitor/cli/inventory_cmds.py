@@ -185,8 +185,8 @@ def register(app: typer.Typer) -> None:
         """Export the whole inventory in the import format (secrets left out unless asked)."""
         from sqlalchemy.orm import Session
 
-        from infra_monitor.secretbox import SecretDecryptError
         from inventory.exporter import export_document, write_export
+        from inventory.secretbox import SecretDecryptError
 
         settings = load(config)
         with _database_errors(), Session(engine_for(settings)) as session:

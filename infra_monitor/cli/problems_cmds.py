@@ -1,7 +1,7 @@
 """Problems: ``problems list|show|ack|unack|assign|comment``.
 
-The same lists and actions as ``/api/status/problems`` (:mod:`infra_monitor.status.listing`,
-:mod:`infra_monitor.status.problems`). Times are typed and shown in local time (``general.timezone``,
+The same lists and actions as ``/api/status/problems`` (:mod:`infra_monitor.status.store.listing`,
+:mod:`infra_monitor.status.store.problems`). Times are typed and shown in local time (``general.timezone``,
 labelled ``(GMT+7)``) and stored in UTC. Bad input exits 2 naming the option; an unknown id exits 2 too. The
 history records the user given with ``--user`` (default: the login name of whoever runs the command).
 """
@@ -31,7 +31,7 @@ from infra_monitor.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from infra_monitor.status.problem_listing import ProblemOut
+    from infra_monitor.status.store.problem_listing import ProblemOut
 
 _STATE_STYLE = {"open": "bold red", "resolved": "green"}
 _OPTION = {"state": "--all/--resolved", "level": "--level", "district": "--district", "site": "--site",
@@ -163,7 +163,7 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy.orm import Session
 
         from infra_monitor.readmodel.fmt import gmt_label
-        from infra_monitor.status.problem_listing import list_problems, parse_problem_filter
+        from infra_monitor.status.store.problem_listing import list_problems, parse_problem_filter
 
         if all_ and resolved:
             fail(t("cli_pr_all_or_resolved"), EXIT_USAGE)
@@ -197,7 +197,7 @@ def register(app: typer.Typer) -> None:
         """One problem: root cause, duration, the devices cut off behind it and its history."""
         from sqlalchemy.orm import Session
 
-        from infra_monitor.status.problem_listing import get_problem
+        from infra_monitor.status.store.problem_listing import get_problem
 
         settings = load(config)
         with Session(engine_for(settings)) as session:
@@ -208,7 +208,7 @@ def register(app: typer.Typer) -> None:
 
     def _act(config: Any, problem_id: int, done: Callable[[], str], act: Any) -> None:
         from infra_monitor.db import write_session
-        from infra_monitor.status.problems import ProblemInputError, ProblemNotFound
+        from infra_monitor.status.store.problems import ProblemInputError, ProblemNotFound
 
         settings = load(config)
         with write_session(engine_for(settings)) as session:
@@ -226,7 +226,7 @@ def register(app: typer.Typer) -> None:
                      comment: Annotated[str, typer.Option(help="what is being done")] = "",
                      user: UserOpt = None) -> None:
         """Acknowledge a problem: someone is on it."""
-        from infra_monitor.status.problems import acknowledge
+        from infra_monitor.status.store.problems import acknowledge
 
         who = _user(user)
         _act(config, problem_id, lambda: t("cli_pr_acked_by", user=who),
@@ -235,7 +235,7 @@ def register(app: typer.Typer) -> None:
     @problems_app.command("unack")
     def problems_unack(problem_id: IdArg, config: ConfigOpt = None, user: UserOpt = None) -> None:
         """Withdraw the acknowledgement of a problem."""
-        from infra_monitor.status.problems import unacknowledge
+        from infra_monitor.status.store.problems import unacknowledge
 
         who = _user(user)
         _act(config, problem_id, lambda: t("cli_pr_unacked"), lambda s, now: unacknowledge(s, problem_id, who, now))
@@ -245,7 +245,7 @@ def register(app: typer.Typer) -> None:
                         assignee: Annotated[str, typer.Argument(metavar="USER", help="a user name ('' clears)")],
                         config: ConfigOpt = None, user: UserOpt = None) -> None:
         """Assign a problem to a user."""
-        from infra_monitor.status.problems import assign
+        from infra_monitor.status.store.problems import assign
 
         who = _user(user)
         _act(config, problem_id, lambda: t("cli_pr_assigned", user=assignee) if assignee else t("cli_pr_unassigned"),
@@ -255,7 +255,7 @@ def register(app: typer.Typer) -> None:
     def problems_comment(problem_id: IdArg, text: Annotated[str, typer.Argument(metavar="TEXT")],
                          config: ConfigOpt = None, user: UserOpt = None) -> None:
         """Add a comment to a problem's history."""
-        from infra_monitor.status.problems import add_comment
+        from infra_monitor.status.store.problems import add_comment
 
         who = _user(user)
         _act(config, problem_id, lambda: t("cli_pr_commented"),

@@ -20,8 +20,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import Engine
 
-from infra_monitor import secretbox
 from infra_monitor.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOpt, engine_for, fail, load, t
+from inventory import secretbox
 
 secrets_app = typer.Typer(help="Encryption of stored secrets: keys, encrypted values, rotation, status.",
                           no_args_is_help=True)
@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
             "--decrypt", help="store every secret as plaintext instead (before removing all keys)")] = False,
     ) -> None:
         """Re-encrypt every stored secret with the first key (plaintext ones too), in one transaction."""
-        from infra_monitor.db import import_all_models
+        from infra_monitor.db import import_all_models, writing
 
         settings = load(config, log=False)
         keyring = _keyring()
@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
         try:
             with _database_errors():
                 _schema_ready(engine)
-                report = secretbox.rotate(engine, import_all_models().metadata, keyring, decrypt=decrypt)
+                report = secretbox.rotate(writing(engine), import_all_models().metadata, keyring, decrypt=decrypt)
         except secretbox.SecretDecryptError as exc:
             fail(str(exc), EXIT_FAILED)
         if decrypt:

@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Row
 
 from infra_monitor.readmodel.frame import DEV, DS, SITE, SiteFilter, is_connected, level_counts, site_ids
-from infra_monitor.readmodel.regions import Regions
 from infra_monitor.readmodel.schemas import COVERAGE_LEVELS, STATES, CoverageRow, StateCounts
 from infra_monitor.readmodel.uptime import Figure, availability_figures, figure_fields, level_group
-from infra_monitor.status.models import DeviceStatusRow
-from infra_monitor.status.states import State
+from infra_monitor.status.engine.states import State
+from infra_monitor.status.store.models import DeviceStatusRow
 from inventory.choices import SiteCategoryChoices
+from inventory.dated import Regions, valid_on
 from inventory.models import CoverageTarget, Device, Site, VideoconferenceEndpoint
 
 CT = CoverageTarget.__table__.c  # type: ignore[attr-defined]
@@ -47,7 +47,7 @@ def load_targets(conn: Connection, as_of: date) -> dict[str, Target]:
     for r in sorted(rows, key=lambda r: (r.valid_from or date.min, r.plan)):
         if r.valid_from is not None and r.valid_from > as_of:
             continue
-        valid = r.valid_to is None or as_of < r.valid_to
+        valid = valid_on(r.valid_from, r.valid_to, as_of)
         current = out.get(r.category)
         if valid or current is None or current.expired_on is not None:
             out[r.category] = Target(r.target, r.plan, None if valid else r.valid_to)

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Connection
 
 from infra_monitor.readmodel.frame import DEV, DS, SITE, TERM, SiteFilter, load_sites, to_row
 from infra_monitor.readmodel.overview import events
-from infra_monitor.readmodel.regions import Regions
 from infra_monitor.readmodel.schemas import (
     CircuitOut,
     DeviceDetail,
@@ -27,10 +26,11 @@ from infra_monitor.readmodel.schemas import (
 )
 from infra_monitor.readmodel.sites import device_states
 from infra_monitor.readmodel.uptime import availability_figures, figure_fields, load_windows
-from infra_monitor.status.maintenance import ScopeType, window_intervals
-from infra_monitor.status.models import DeviceStatusRow
-from infra_monitor.status.states import State
+from infra_monitor.status.engine.states import State
+from infra_monitor.status.maintenance.windows import ScopeType, window_intervals
+from infra_monitor.status.store.models import DeviceStatusRow
 from infra_monitor.storage.models import InterfaceRollup, LatestResult
+from inventory.dated import Regions
 from inventory.models import (
     Circuit,
     CircuitTermination,

@@ -17,19 +17,19 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, false, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
-from infra_monitor.readmodel.regions import Regions
 from infra_monitor.readmodel.schemas import STATES, SiteRow, StateCounts
 from infra_monitor.readmodel.sitestate import site_state_sql
-from infra_monitor.status.models import DeviceStatusRow
-from infra_monitor.status.states import Cause, State
+from infra_monitor.status.engine.states import Cause, State
+from infra_monitor.status.store.models import DeviceStatusRow
 from inventory.choices import (
     CircuitStatusChoices,
-    DeviceStatusChoices,
     SiteCategoryChoices,
     SiteStatusChoices,
     TermSideChoices,
 )
+from inventory.dated import Regions
 from inventory.models import Circuit, CircuitTermination, Device, Site
+from inventory.monitoring import monitored_condition
 
 DS = DeviceStatusRow.__table__.c  # type: ignore[attr-defined]
 DEV = Device.__table__.c  # type: ignore[attr-defined]
@@ -39,8 +39,8 @@ TERM = CircuitTermination.__table__.c  # type: ignore[attr-defined]
 
 
 def monitored(dev: Any = DEV) -> Any:
-    """WHERE clause for devices the pollers check (monitoring on, status active/staged/failed)."""
-    return and_(dev.monitoring_enabled.is_(True), dev.status.in_(DeviceStatusChoices.MONITORED))
+    """WHERE clause for devices the pollers check (:func:`inventory.monitoring.monitored_condition`)."""
+    return monitored_condition(dev)
 
 
 def hard_since() -> Any:

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Connection
 
 from infra_monitor.readmodel.frame import DEV, monitored
 from infra_monitor.readmodel.sitestate import Tally, site_state
-from infra_monitor.status.models import StateIntervalRow
-from infra_monitor.status.states import Cause, State
+from infra_monitor.status.engine.states import Cause, State
+from infra_monitor.status.store.models import StateIntervalRow
 from inventory.models import Device
 
 SI = StateIntervalRow.__table__.c  # type: ignore[attr-defined]

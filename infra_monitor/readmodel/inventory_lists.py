@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 
 from infra_monitor.readmodel.frame import DEV, DS, SITE
 from infra_monitor.readmodel.lists import CIRCUIT, CTYPE, PROV
-from infra_monitor.readmodel.regions import REGION, Regions
-from infra_monitor.status.models import DeviceStatusRow
+from infra_monitor.status.store.models import DeviceStatusRow
+from inventory.dated import REGION, Regions
 from inventory.models import (
     Circuit,
     CircuitTermination,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from infra_monitor.readmodel.regions import REGION
 from inventory.choices import RegionLevelChoices
+from inventory.dated import REGION
 from inventory.models import Circuit, CircuitTermination, CircuitType, Provider, Site
 
 CIRCUIT = Circuit.__table__.c  # type: ignore[attr-defined]

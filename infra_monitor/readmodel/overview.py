@@ -29,11 +29,11 @@ from infra_monitor.readmodel.frame import (
     monitored,
 )
 from infra_monitor.readmodel.probe_health import kind_health
-from infra_monitor.readmodel.regions import Regions
 from infra_monitor.readmodel.schemas import EventOut, Freshness, Overview, PollerFreshness, Problem
-from infra_monitor.status.listing import EventFilter, EventGroup, group_by_root, list_events
-from infra_monitor.status.models import DeviceStatusRow, EventRow, PollerHeartbeatRow, ProblemRow
-from infra_monitor.status.states import State
+from infra_monitor.status.engine.states import State
+from infra_monitor.status.store.listing import EventFilter, EventGroup, group_by_root, list_events
+from infra_monitor.status.store.models import DeviceStatusRow, EventRow, PollerHeartbeatRow, ProblemRow
+from inventory.dated import Regions
 from inventory.models import Device, Site
 
 EV = EventRow.__table__.c  # type: ignore[attr-defined]

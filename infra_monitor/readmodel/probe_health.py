@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from infra_monitor.config import Settings
 from infra_monitor.readmodel.frame import DEV, DS, SITE, monitored
 from infra_monitor.readmodel.schemas import FailingCheck, KindHealth
-from infra_monitor.status.models import DeviceStatusRow, PollerHeartbeatRow
+from infra_monitor.status.store.models import DeviceStatusRow, PollerHeartbeatRow
 from infra_monitor.storage.models import LatestResult
 from inventory.models import Device, Site
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from infra_monitor.status.listing import EventGroup
+from infra_monitor.status.store.listing import EventGroup
 
 STATES = ("up", "down", "unreachable", "unknown", "maintenance")
 LEVELS = ("datacenter", "department", "district", "commune", "unit")

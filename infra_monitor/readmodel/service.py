@@ -31,7 +31,6 @@ from infra_monitor.readmodel import series as se
 from infra_monitor.readmodel import sites as si
 from infra_monitor.readmodel.fmt import zone
 from infra_monitor.readmodel.frame import DEV, SITE, SiteFilter, load_sites, site_ids
-from infra_monitor.readmodel.regions import CHANGE, LINK, REGION, Regions, load_regions
 from infra_monitor.readmodel.schemas import (
     ConfigError,
     CoverageRow,
@@ -41,6 +40,7 @@ from infra_monitor.readmodel.schemas import (
     SiteDetail,
     SiteList,
 )
+from inventory.dated import CHANGE, LINK, REGION, Regions, load_regions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -17,12 +17,12 @@ from sqlalchemy.engine import Connection
 
 from infra_monitor.readmodel.frame import DEV, DS, SiteFilter, count_states, load_sites, to_row
 from infra_monitor.readmodel.heartbeat import site_heartbeats
-from infra_monitor.readmodel.regions import Regions
 from infra_monitor.readmodel.schemas import DeviceState, HeartbeatRun, SiteList
 from infra_monitor.readmodel.sitestate import state_rank
-from infra_monitor.status.models import DeviceStatusRow
-from infra_monitor.status.states import State
+from infra_monitor.status.engine.states import State
+from infra_monitor.status.store.models import DeviceStatusRow
 from inventory.choices import SiteCategoryChoices
+from inventory.dated import Regions
 from inventory.models import Device, DeviceRole, IPAddress, Site
 from inventory.search import fold
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import case
 
-from infra_monitor.status.states import State
+from infra_monitor.status.engine.states import State
 
 # The rule itself: the first of these states that any device of the site is in (else UNKNOWN).
 PRECEDENCE: tuple[State, ...] = (State.DOWN, State.UNREACHABLE, State.MAINTENANCE, State.UP)

@@ -2,13 +2,13 @@
 
 One grouped query adds up, per group (a site category, ``vc``, or one site) and per bucket, the seconds each
 hard-state interval of a monitored device overlaps the last 24 hours and the last 30 days. Buckets follow
-:mod:`infra_monitor.status.availability`: UP counts as up; DOWN and UNREACHABLE as downtime; MAINTENANCE
+:mod:`infra_monitor.status.engine.availability`: UP counts as up; DOWN and UNREACHABLE as downtime; MAINTENANCE
 (or cut off by maintenance) and UNKNOWN/no data are left out of the denominator. A group's figure is
 device-time weighted: ``up / (up + down)``. Each figure carries how much of its window it stands on
 (:class:`Figure`), so "100 % after one minute of data" reads as what it is.
 
 Maintenance windows recorded after the fact do not show in the intervals; when windows overlap the period,
-the devices they cover are recomputed with :func:`~infra_monitor.status.availability.device_availability`
+the devices they cover are recomputed with :func:`~infra_monitor.status.engine.availability.device_availability`
 (with and without the windows) and the difference is applied: one more query, for those devices only.
 Intervals of one device are assumed not to overlap (the status engine closes one before opening the next).
 """
@@ -25,9 +25,9 @@ from sqlalchemy import Float, case, cast, distinct, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from infra_monitor.readmodel.frame import DEV, SITE, monitored
-from infra_monitor.readmodel.regions import Regions
-from infra_monitor.status.availability import StateInterval, device_availability
-from infra_monitor.status.maintenance import (
+from infra_monitor.status.engine.availability import StateInterval, device_availability
+from infra_monitor.status.engine.states import Cause, State
+from infra_monitor.status.maintenance.windows import (
     MaintenanceWindow,
     ScopeIndex,
     ScopeType,
@@ -35,8 +35,8 @@ from infra_monitor.status.maintenance import (
     maintenance_by_device,
     window_intervals,
 )
-from infra_monitor.status.models import MaintenanceWindowRow, StateIntervalRow
-from infra_monitor.status.states import Cause, State
+from infra_monitor.status.store.models import MaintenanceWindowRow, StateIntervalRow
+from inventory.dated import Regions
 from inventory.models import Device, Site, VideoconferenceEndpoint
 
 log = logging.getLogger(__name__)

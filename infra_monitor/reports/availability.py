@@ -31,7 +31,7 @@ from infra_monitor.reports.dataset import CircuitInfo, Dataset
 from infra_monitor.reports.document import Cell, Chart, ChartSeries, ColumnType, Section, SummaryItem, Table, Text, t
 from infra_monitor.reports.structure import placement
 from infra_monitor.reports.timeline import END_STATE, Segment, end_segment, totals
-from infra_monitor.status.availability import Availability
+from infra_monitor.status.engine.availability import Availability
 
 ZERO = timedelta(0)
 

@@ -1,6 +1,6 @@
 """Pieces every report shares: labels of levels and states, the availability columns, the policy switches.
 
-Availability follows :mod:`infra_monitor.status.availability`: ``up / (up + down_own + down_parent)``, with
+Availability follows :mod:`infra_monitor.status.engine.availability`: ``up / (up + down_own + down_parent)``, with
 maintenance and no-data time shown but left out of the denominator unless the report's switches count them
 as downtime. ``covered_pct`` says what share of the period the figure rests on (the denominator over the
 whole period, future included), so 100 % after one minute of data reads as what it is.
@@ -16,7 +16,7 @@ from infra_monitor.reports.dataset import Dataset
 from infra_monitor.reports.document import Cell, Column, ColumnType, Text, t
 from infra_monitor.reports.params import ReportParams
 from infra_monitor.reports.timeline import OutageStats, Segment, downtime_buckets, outage_stats, outages, totals
-from infra_monitor.status.availability import Availability
+from infra_monitor.status.engine.availability import Availability
 
 ZERO = timedelta(0)
 

@@ -248,7 +248,7 @@ def _up_at(segs: list[Segment], when: datetime) -> bool:
 
 
 def _maintenance(ds: Dataset, dc_ids: set[int], service: list[Segment]) -> list[dict[str, Cell]]:
-    from infra_monitor.status.maintenance import window_intervals
+    from infra_monitor.status.maintenance.windows import window_intervals
 
     dc_devices = {d.id for d in ds.devices.values() if d.site_id in dc_ids}
     rows: list[dict[str, Cell]] = []

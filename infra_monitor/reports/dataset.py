@@ -21,15 +21,20 @@ from sqlmodel import SQLModel
 
 from infra_monitor.readmodel.coverage import Target, load_targets
 from infra_monitor.readmodel.frame import monitored
-from infra_monitor.readmodel.regions import Regions, load_regions
 from infra_monitor.readmodel.uptime import load_windows
 from infra_monitor.reports.params import ReportParams
 from infra_monitor.reports.timeline import Segment, device_timelines, site_timeline
-from infra_monitor.status.availability import StateInterval
-from infra_monitor.status.maintenance import MaintenanceWindow, ScopeIndex, maintenance_by_device, window_intervals
-from infra_monitor.status.models import StateIntervalRow
-from infra_monitor.status.states import Cause, State
+from infra_monitor.status.engine.availability import StateInterval
+from infra_monitor.status.engine.states import Cause, State
+from infra_monitor.status.maintenance.windows import (
+    MaintenanceWindow,
+    ScopeIndex,
+    maintenance_by_device,
+    window_intervals,
+)
+from infra_monitor.status.store.models import StateIntervalRow
 from inventory.choices import SiteStatusChoices
+from inventory.dated import Regions, load_regions
 from inventory.models import (
     Circuit,
     CircuitTermination,

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra_monitor.readmodel.regions import Regions
-from infra_monitor.status.regions import RegionInfo
 from inventory.choices import RegionLevelChoices
+from inventory.dated import RegionInfo, Regions
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 A device's timeline is a sorted, gap-free list of :class:`Segment` covering ``[start, stop)`` (``stop`` is
 the period end, or now when the period reaches into the future). Each segment is in one availability
-bucket of :mod:`infra_monitor.status.availability` (``up``, ``down_own``, ``down_parent``, ``maintenance``,
+bucket of :mod:`infra_monitor.status.engine.availability` (``up``, ``down_own``, ``down_parent``, ``maintenance``,
 ``no_data``): hard-state intervals give the bucket, maintenance windows (including ones recorded after the
 fact) overlay ``maintenance``, and time no interval covers is ``no_data`` (poller silent, monitoring not yet
 started, device created later). A site's timeline merges its devices' with the site-state rule of
 :mod:`infra_monitor.readmodel.sitestate`: at each instant the worst of DOWN, UNREACHABLE, MAINTENANCE, UP, in
 that order; no data only when no device has any.
 
-From a timeline come durations per bucket (:class:`~infra_monitor.status.availability.Availability`),
+From a timeline come durations per bucket (:class:`~infra_monitor.status.engine.availability.Availability`),
 outages (maximal runs of downtime) and the state at the end of the period.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from infra_monitor.status.availability import Availability, StateInterval, bucket, clipped_spans
+from infra_monitor.status.engine.availability import Availability, StateInterval, bucket, clipped_spans
 
 ZERO = timedelta(0)
 UP, DOWN_OWN, DOWN_PARENT, MAINT, NO_DATA = "up", "down_own", "down_parent", "maintenance", "no_data"

@@ -62,7 +62,7 @@ class RegionChange(InventoryModel, table=True):
 
     A ``rename`` carries ``new_name`` (and optionally ``new_unit_type``): the name and type in force from
     ``date`` on; the region's own ``name``/``unit_type`` are the ones it was created with.
-    :func:`inventory.queries.name_on` is the one rule for the name of a region on a date.
+    :func:`inventory.dated.name_on` is the one rule for the name of a region on a date.
     """
 
     __tablename__ = "region_change"

@@ -1,6 +1,6 @@
 """SNMP credential profiles: v1/v2c community or v3 user with auth/priv protocols and keys (secrets).
 
-The three secrets are :class:`~infra_monitor.secretbox.SecretString` columns: stored ``enc:v1:…`` when a
+The three secrets are :class:`~inventory.secretbox.SecretString` columns: stored ``enc:v1:…`` when a
 secret key is configured (see docs/secrets.md), read back as plaintext. Writers accept at most 128 characters
 of plaintext; the columns are wider so that the ciphertext fits.
 """
@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 from sqlmodel import Field
 
-from infra_monitor.secretbox import SecretString
 from inventory.models.base import InventoryModel
+from inventory.secretbox import SecretString
 
 SECRET_MAX_LENGTH = 128  # longest plaintext community or v3 key
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = ["infra_monitor.status.listing", "infra_monitor.status.problem_listing", "infra_monitor.status.api",
-           "infra_monitor.status.store", "infra_monitor.readmodel", "infra_monitor.metrics", "infra_monitor.i18n",
-           "infra_monitor.scheduler", "infra_monitor.cli", "web.app", "inventory.api"]
+MODULES = ["infra_monitor.status.store.listing", "infra_monitor.status.store.problem_listing", "web.api.events",
+           "infra_monitor.status.store.sweeps", "infra_monitor.readmodel", "infra_monitor.metrics",
+           "infra_monitor.i18n", "infra_monitor.scheduler", "infra_monitor.cli", "web.app", "web.api.inventory"]
 
 
 @pytest.mark.parametrize("module", MODULES)

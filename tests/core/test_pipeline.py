@@ -18,7 +18,7 @@ from infra_monitor.cli import app
 from infra_monitor.config import Settings, load_settings
 from infra_monitor.db import make_engine, upgrade
 from infra_monitor.scheduler import Poller
-from infra_monitor.status.models import DeviceStatusRow, PollerHeartbeatRow
+from infra_monitor.status.store.models import DeviceStatusRow, PollerHeartbeatRow
 from infra_monitor.storage.models import LatestResult, ProbeResultRow, Rollup
 from infra_monitor.targets import load_targets
 from inventory.models import Device, DeviceRole, Interface, IPAddress, Site

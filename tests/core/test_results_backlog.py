@@ -32,7 +32,7 @@ from infra_monitor.config import Settings, load_settings
 from infra_monitor.db import import_all_models, make_engine, upgrade
 from infra_monitor.pipeline import PendingSweep, housekeeping, write_pending
 from infra_monitor.scheduler import Poller
-from infra_monitor.status.models import DeviceStatusRow, EventRow, PollerHeartbeatRow, StateIntervalRow
+from infra_monitor.status.store.models import DeviceStatusRow, EventRow, PollerHeartbeatRow, StateIntervalRow
 from infra_monitor.storage.models import ProbeResultRow
 from infra_monitor.targets import load_targets
 from inventory.models import Device, DeviceRole, Interface, IPAddress, Site

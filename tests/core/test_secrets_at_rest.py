@@ -21,11 +21,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from infra_monitor import secretbox
 from infra_monitor.cli import app
 from infra_monitor.config import ConfigError, SecurityConfig, Settings, WebConfig, load_settings
 from infra_monitor.db import current_revision, head_revision, make_engine, upgrade
 from infra_monitor.targets import load_targets
+from inventory import secretbox
 from inventory.importer import import_document
 from tests.probes.conftest import LocalSnmpd, probe_once, snmpd  # noqa: F401 - the snmpd fixture
 

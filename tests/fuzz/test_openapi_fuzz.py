@@ -99,8 +99,8 @@ fuzz = schemathesis.pytest.from_fixture("fuzz_schema")
 # --- the spec's own promises ----------------------------------------------------------------------------------
 
 def _inventory_model(path: str, partial: bool) -> type[BaseModel]:
-    from inventory.api import schemas
-    from inventory.api.resources import REGISTRY
+    from web.api.inventory import schemas
+    from web.api.inventory.resources import REGISTRY
 
     api_path = "/".join(path.split("/")[2:4])
     res = next(r for r in REGISTRY.by_model.values() if r.path == api_path)
@@ -111,12 +111,12 @@ def _handler_accepts(case: Any) -> Callable[[Any], object]:
     """How the handler of ``case`` validates a body before any rule of the domain."""
     method, path = case.method.upper(), case.path
     if path.startswith("/api/status/maintenance/"):
-        from infra_monitor.status.api import WindowIn, WindowPatch, window_body
+        from web.api.events import WindowIn, WindowPatch, window_body
 
         window = WindowPatch if method == "PATCH" else WindowIn
         return lambda body: window_body(window, body)
     if path.startswith("/api/status/problems/"):
-        from web import api_problems
+        from web.api import problems as api_problems
 
         action = path.rsplit("/", 1)[-1]
         return {"acknowledge": api_problems.AckIn, "unacknowledge": api_problems.AckIn,

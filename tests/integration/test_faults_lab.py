@@ -36,9 +36,9 @@ from sqlmodel import col
 from infra_monitor.config import Settings, load_settings
 from infra_monitor.db import make_engine, upgrade
 from infra_monitor.scheduler import Poller
-from infra_monitor.status.availability import device_availability
-from infra_monitor.status.models import DeviceStatusRow, EventRow
-from infra_monitor.status.store import load_intervals
+from infra_monitor.status.engine.availability import device_availability
+from infra_monitor.status.store.models import DeviceStatusRow, EventRow
+from infra_monitor.status.store.sweeps import load_intervals
 from infra_monitor.storage.models import InterfaceSampleRow, ProbeResultRow
 from inventory.importer import import_document
 from inventory.models import Device, Interface

@@ -22,16 +22,16 @@ from sqlalchemy.orm import Session
 from infra_monitor.config import Settings, load_settings
 from infra_monitor.db import make_engine, upgrade
 from infra_monitor.scheduler import Poller
-from infra_monitor.status.config import StatusConfig
-from infra_monitor.status.models import (
+from infra_monitor.status.engine.config import StatusConfig
+from infra_monitor.status.notify.worker import NotifierThread
+from infra_monitor.status.store.models import (
     DeviceStatusRow,
     EventRow,
     MaintenanceWindowRow,
     NotificationRow,
     StateIntervalRow,
 )
-from infra_monitor.status.notify.worker import NotifierThread
-from infra_monitor.status.store import apply_sweep
+from infra_monitor.status.store.sweeps import apply_sweep
 from inventory.importer import import_document
 from inventory.models import Device, Site
 from tests.integration.webhook_receiver import WebhookReceiver

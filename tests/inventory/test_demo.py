@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from infra_monitor.demo_loader import DEMO_ACTOR, load_demo_if_empty
 from inventory.demo import build_demo_document
-from inventory.demo_loader import DEMO_ACTOR, load_demo_if_empty
 from inventory.models import Device, ObjectChange, Site
 from tests.inventory.conftest import Cli
 

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from infra_monitor.config import load_settings
+from infra_monitor.demo_loader import load_demo_if_empty
 from infra_monitor.readmodel import ReadModel, SiteFilter
-from infra_monitor.readmodel.regions import load_regions
 from inventory import demo
+from inventory.dated import load_regions
 from inventory.demo import build_demo_document, load_reorg_2025
 from inventory.demo import load_regions as load_legacy_units
-from inventory.demo_loader import load_demo_if_empty
 from inventory.importer import import_document
 from inventory.models import Region, RegionChange, Site
 from inventory.queries import RegionNode, regions_as_of

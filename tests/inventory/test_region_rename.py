@@ -1,6 +1,6 @@
 """Dated names: a ``rename`` region change gives a unit its name (and type) from its date on.
 
-One rule (:func:`inventory.queries.name_on`) read by ``regions_as_of`` and the status page's ``load_regions``;
+One rule (:func:`inventory.dated.name_on`) read by ``regions_as_of`` and the status page's ``load_regions``;
 validated in one place for import (``FILE:ROW:FIELD``) and API (``{"new_name": [...]}``); exported and
 re-imported unchanged; used by the demo for the reorganisation of 1/7/2025. Every database test runs on
 SQLite and PostgreSQL with the schema built by the alembic migrations (``migrated_engine``).
@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from infra_monitor.config import Settings, WebConfig, load_settings
+from infra_monitor.demo_loader import load_demo_if_empty
 from infra_monitor.readmodel import ReadModel, SiteFilter
-from infra_monitor.readmodel.regions import load_regions
+from inventory.dated import Rename, load_regions, name_on
 from inventory.demo import load_reorg_2025
-from inventory.demo_loader import load_demo_if_empty
 from inventory.models import Region, RegionChange
-from inventory.queries import Rename, name_on, regions_as_of
+from inventory.queries import regions_as_of
 from tests.inventory.conftest import Cli, _PgSchemas, url_of
 from tests.inventory.documents import write_yaml
 

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from infra_monitor.status.models import MaintenanceWindowRow, StateIntervalRow
+from infra_monitor.status.store.models import MaintenanceWindowRow, StateIntervalRow
 from infra_monitor.storage.models import InterfaceRollup
 from inventory.models import Circuit, CircuitTermination, Device, Interface, Provider, Site
 from tests.web.builders import Province

@@ -217,7 +217,7 @@ def test_openapi_documents_the_endpoints(api: tuple[TestClient, Province]) -> No
 
 def test_what_the_engine_rejects_is_422_too(api: tuple[TestClient, Province], monkeypatch: pytest.MonkeyPatch) -> None:
     """Checks of :class:`ReportParams` itself (beyond the ones of the HTTP layer) still name a parameter."""
-    import web.api_reports
+    import web.api.reports
     from infra_monitor.reports.params import ReportParams
 
     client, province = api
@@ -226,14 +226,14 @@ def test_what_the_engine_rejects_is_422_too(api: tuple[TestClient, Province], mo
     def too_strict(*_a: object, **_kw: object) -> ReportParams:
         raise ValueError("the period must not start on a full moon")
 
-    monkeypatch.setattr(web.api_reports, "params_for", too_strict)
+    monkeypatch.setattr(web.api.reports, "params_for", too_strict)
     r = client.get(f"/api/reports/coverage?{_q(start, end)}")
     assert r.status_code == 422 and r.json() == {"to": ["the period must not start on a full moon"]}
 
     def invalid_model(*_a: object, **_kw: object) -> ReportParams:
         return ReportParams.model_validate({"kind": "coverage", "as_of": "2026-11-30"})
 
-    monkeypatch.setattr(web.api_reports, "params_for", invalid_model)
+    monkeypatch.setattr(web.api.reports, "params_for", invalid_model)
     r = client.get(f"/api/reports/coverage?{_q(start, end)}")
     assert r.status_code == 422 and set(r.json()) == {"from", "to"}
 

@@ -179,13 +179,13 @@ def test_the_preview_url_is_shareable(site: tuple[TestClient, Province]) -> None
 
 def test_what_the_engine_rejects_shows_next_to_the_period(site: tuple[TestClient, Province],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import web.api_reports
+    import web.api.reports
 
     client, province = site
 
     def too_strict(*_a: object, **_kw: object) -> None:
         raise ValueError("no reports on a full moon")
 
-    monkeypatch.setattr(web.api_reports, "params_for", too_strict)
+    monkeypatch.setattr(web.api.reports, "params_for", too_strict)
     page = client.get(f"/reports?lang=vi&{_form_query(province)}").text
     assert '<span class="field-error" id="err-to">Giá trị không hợp lệ: no reports on a full moon</span>' in page

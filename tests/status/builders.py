@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from infra_monitor.status.config import StatusConfig
-from infra_monitor.status.engine import evaluate
-from infra_monitor.status.states import DeviceStatus, State, Transition
-from infra_monitor.status.topology import CircuitLink, DeviceNode, Topology, build_topology
+from infra_monitor.status.engine.config import StatusConfig
+from infra_monitor.status.engine.rules import evaluate
+from infra_monitor.status.engine.states import DeviceStatus, State, Transition
+from infra_monitor.status.engine.topology import CircuitLink, DeviceNode, Topology, build_topology
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 STEP = timedelta(minutes=1)

@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from infra_monitor.status.availability import (
+from infra_monitor.status.engine.availability import (
     Availability,
     StateInterval,
     aggregate,
     device_availability,
     downtime_by_root,
 )
-from infra_monitor.status.states import Cause, State
+from infra_monitor.status.engine.states import Cause, State
 
 H = timedelta(hours=1)
 DAY_START = datetime(2025, 3, 1, tzinfo=UTC)

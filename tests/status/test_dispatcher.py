@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from infra_monitor.status.config import ChannelSpec, StatusConfig
+from infra_monitor.status.engine.config import ChannelSpec, StatusConfig
+from infra_monitor.status.engine.states import EventKind
 from infra_monitor.status.notify.dispatcher import (
     DeviceInfo,
     NotifyContext,
@@ -12,7 +13,6 @@ from infra_monitor.status.notify.dispatcher import (
     group_transitions,
     plan_notifications,
 )
-from infra_monitor.status.states import EventKind
 from tests.status.builders import COMMUNES, CORE, DISTRICT, DISTRICT_SWITCH, Sim, all_up, province
 
 EVERYONE = ChannelSpec("ops", min_severity="info")

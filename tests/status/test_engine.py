@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from infra_monitor.status.config import StatusConfig
-from infra_monitor.status.engine import evaluate, stale_devices
-from infra_monitor.status.states import Cause, EventKind, State, hard_view
-from infra_monitor.status.topology import CircuitLink, DeviceNode, build_topology
+from infra_monitor.status.engine.config import StatusConfig
+from infra_monitor.status.engine.rules import evaluate, stale_devices
+from infra_monitor.status.engine.states import Cause, EventKind, State, hard_view
+from infra_monitor.status.engine.topology import CircuitLink, DeviceNode, build_topology
 from tests.status.builders import COMMUNES, CORE, DISTRICT, DISTRICT_SWITCH, Sim, all_up, at, province
 
 

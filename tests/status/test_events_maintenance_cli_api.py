@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from infra_monitor.cli import app as cli_app
-from infra_monitor.status.listing import list_windows
+from infra_monitor.status.store.listing import list_windows
 from tests.status.inventory import Province
 from tests.status.windows_db import (
     HCM,

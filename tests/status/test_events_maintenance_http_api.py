@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from infra_monitor.config import load_settings
 from infra_monitor.db import make_engine
-from infra_monitor.status.models import MaintenanceWindowRow
+from infra_monitor.status.store.models import MaintenanceWindowRow
 from inventory.models import ObjectChange
 from tests.status.inventory import Province
 from tests.status.windows_db import HCM, Db, build_template, changes, copy_of, insert_events, minute, windows

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra_monitor.status.flapping import is_flapping, percent_state_change
-from infra_monitor.status.states import EventKind, State
+from infra_monitor.status.engine.flapping import is_flapping, percent_state_change
+from infra_monitor.status.engine.states import EventKind, State
 from tests.status.builders import COMMUNES, Sim, all_up, province
 
 U, D = State.UP, State.DOWN

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from infra_monitor.status.maintenance import (
+from infra_monitor.status.maintenance.windows import (
     MaintenanceWindow,
     ScopeIndex,
     ScopeType,
@@ -140,7 +140,7 @@ def test_maintenance_by_device_merges_overlapping_windows() -> None:
 @pytest.mark.parametrize(("expr", "weekday"), [("0 22 * * 6", "Sat"), ("0 22 * * 0", "Sun"), ("0 22 * * 7", "Sun"),
                                                ("0 22 * * 1", "Mon"), ("0 22 * * sat", "Sat")])
 def test_cron_weekdays_follow_standard_crontab_numbering(expr: str, weekday: str) -> None:
-    from infra_monitor.status.maintenance import cron_trigger
+    from infra_monitor.status.maintenance.windows import cron_trigger
 
     nxt = cron_trigger(expr, "Asia/Ho_Chi_Minh").get_next_fire_time(None, datetime(2026, 11, 23, tzinfo=UTC))
     assert nxt is not None and nxt.strftime("%a %H:%M") == f"{weekday} 22:00"

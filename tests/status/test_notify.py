@@ -14,13 +14,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from infra_monitor.config import load_settings
-from infra_monitor.status.config import ChannelSpec, StatusConfig
-from infra_monitor.status.models import NotificationRow
+from infra_monitor.status.engine.config import ChannelSpec, StatusConfig
 from infra_monitor.status.notify.base import DeliveryError
 from infra_monitor.status.notify.email import EmailSender
 from infra_monitor.status.notify.webhook import WebhookSender, encode, sign, verify
 from infra_monitor.status.notify.worker import NotifierThread, OutboxWorker, senders_from_settings
-from infra_monitor.status.store import apply_sweep
+from infra_monitor.status.store.models import NotificationRow
+from infra_monitor.status.store.sweeps import apply_sweep
 from tests.status.inventory import Province
 from tests.status.receivers import SmtpServer, WebhookReceiver, self_signed_cert
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra_monitor.status.problems import OpenProblem, ResolveReason, plan
-from infra_monitor.status.states import Cause, DeviceStatus, State
+from infra_monitor.status.engine.problems import OpenProblem, ResolveReason, plan
+from infra_monitor.status.engine.states import Cause, DeviceStatus, State
 from tests.status.builders import CORE, DISTRICT, Sim, at, province
 
 COMMUNES = [100, 101, 102]

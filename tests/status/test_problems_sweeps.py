@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from infra_monitor.status.config import ChannelSpec, StatusConfig
-from infra_monitor.status.models import (
+from infra_monitor.status.engine.config import ChannelSpec, StatusConfig
+from infra_monitor.status.store.models import (
     DeviceStatusRow,
     EventRow,
     NotificationRow,
@@ -20,8 +20,8 @@ from infra_monitor.status.models import (
     ProblemMemberRow,
     ProblemRow,
 )
-from infra_monitor.status.problems import acknowledge, add_comment, assign
-from infra_monitor.status.store import apply_sweep
+from infra_monitor.status.store.problems import acknowledge, add_comment, assign
+from infra_monitor.status.store.sweeps import apply_sweep
 from tests.status.inventory import Province
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
@@ -136,7 +136,7 @@ def test_acknowledge_assign_and_comment_are_history_with_their_actor(status_db: 
     assert history == [("opened", "system", at(1), ""), ("acknowledged", "lan", at(2), "VNPT called, fibre cut"),
                        ("assigned", "lan", at(3), ""), ("commented", "lan", at(4), "crew on site")]
     sweep(status_db, observe(p), at(5))  # recovered: resolved
-    from infra_monitor.status.problems import ProblemInputError
+    from infra_monitor.status.store.problems import ProblemInputError
 
     for act in (lambda s: acknowledge(s, problem.id, "lan", at(6)), lambda s: assign(s, problem.id, "", "lan", at(6)),
                 lambda s: add_comment(s, problem.id, "x\x00y", "lan", at(6))):
@@ -179,7 +179,7 @@ def test_a_device_back_after_silence_is_still_a_state_change_not_a_start(
 def test_listing_filters_and_one_problem_read_the_same_on_both_databases(
     status_db: Engine, province: Province
 ) -> None:
-    from infra_monitor.status.problem_listing import ProblemFilter, get_problem, list_problems
+    from infra_monitor.status.store.problem_listing import ProblemFilter, get_problem, list_problems
 
     p = province
     sweep(status_db, observe(p), at(0))

@@ -12,9 +12,10 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from infra_monitor.status.availability import device_availability
-from infra_monitor.status.config import ChannelSpec, StatusConfig
-from infra_monitor.status.models import (
+from infra_monitor.status.engine.availability import device_availability
+from infra_monitor.status.engine.config import ChannelSpec, StatusConfig
+from infra_monitor.status.engine.states import Cause, State
+from infra_monitor.status.store.models import (
     DeviceStatusRow,
     EventRow,
     MaintenanceWindowRow,
@@ -22,8 +23,7 @@ from infra_monitor.status.models import (
     PollerHeartbeatRow,
     StateIntervalRow,
 )
-from infra_monitor.status.states import Cause, State
-from infra_monitor.status.store import (
+from infra_monitor.status.store.sweeps import (
     apply_sweep,
     load_intervals,
     load_statuses,

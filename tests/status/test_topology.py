@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra_monitor.status.topology import CircuitLink, DeviceNode, TopologyCycleError, build_topology
+from infra_monitor.status.engine.topology import CircuitLink, DeviceNode, TopologyCycleError, build_topology
 from tests.status.builders import CORE, DISTRICT, DISTRICT_SWITCH, province
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from infra_monitor.db import import_all_models, make_engine, upgrade
-from infra_monitor.status.models import EventRow, MaintenanceWindowRow
+from infra_monitor.status.store.models import EventRow, MaintenanceWindowRow
 from inventory.models import ObjectChange
 from tests.status.inventory import Province, build_province
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, text, update
 from sqlalchemy.engine import Engine
 
 from infra_monitor.db import import_all_models
-from infra_monitor.status.models import DeviceStatusRow, EventRow, PollerHeartbeatRow, StateIntervalRow
+from infra_monitor.status.store.models import DeviceStatusRow, EventRow, PollerHeartbeatRow, StateIntervalRow
 from infra_monitor.storage.models import InterfaceRollup, LatestResult, Rollup
 from inventory.models import (
     Circuit,

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from infra_monitor.status.config import StatusConfig
-from infra_monitor.status.store import apply_sweep
+from infra_monitor.status.engine.config import StatusConfig
+from infra_monitor.status.store.sweeps import apply_sweep
 from tests.web.builders import Province
 
 CONFIG = StatusConfig(retries=1)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from infra_monitor.config import Settings, load_settings
 from infra_monitor.db import make_engine
 from infra_monitor.readmodel.heartbeat import CELLS, grid_start, site_heartbeats
-from infra_monitor.status.models import StateIntervalRow
+from infra_monitor.status.store.models import StateIntervalRow
 from tests.users import ADMIN_TOKEN
 from tests.web.builders import Province
 from tests.web.test_query_counts import StatementCounter

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
 
-from infra_monitor.status.models import PollerHeartbeatRow, StateIntervalRow
+from infra_monitor.status.store.models import PollerHeartbeatRow, StateIntervalRow
 from infra_monitor.storage.models import LatestResult
 from tests.users import ADMIN_TOKEN
 from tests.web.builders import Province

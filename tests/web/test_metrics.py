@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from infra_monitor.config import Settings
 from infra_monitor.scheduler import Poller
-from infra_monitor.status.models import NotificationRow, PollerHeartbeatRow
+from infra_monitor.status.store.models import NotificationRow, PollerHeartbeatRow
 from infra_monitor.storage.models import InterfaceRollup, LatestResult
 from tests.users import token_for
 from tests.web.builders import Province

@@ -148,7 +148,7 @@ def test_the_events_page_has_the_cli_filters_in_the_url_and_older_pages_by_id(
 def test_the_overview_feed_groups_the_outage_and_the_first_start(client: TestClient, province: Province) -> None:
     from sqlalchemy import delete
 
-    from infra_monitor.status.models import DeviceStatusRow
+    from infra_monitor.status.store.models import DeviceStatusRow
 
     with province.engine.begin() as conn:
         conn.execute(delete(DeviceStatusRow))  # a new database: nothing known yet

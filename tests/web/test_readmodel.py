@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from infra_monitor.config import Settings
 from infra_monitor.readmodel import ReadModel, SiteFilter, Tally, site_state
-from infra_monitor.status.models import MaintenanceWindowRow
-from infra_monitor.status.states import State
+from infra_monitor.status.engine.states import State
+from infra_monitor.status.store.models import MaintenanceWindowRow
 from inventory.models import Region, RegionParentLink, Site
 from tests.web.builders import Province
 
@@ -210,7 +210,7 @@ def test_util_series_plots_a_circuits_traffic_against_its_committed_rate(rm: Rea
 
 def test_a_maintenance_window_recorded_after_the_fact_takes_its_downtime_out_of_availability(
         rm: ReadModel, province: Province, engine: Engine) -> None:
-    from infra_monitor.status.models import StateIntervalRow
+    from infra_monitor.status.store.models import StateIntervalRow
 
     now = datetime.now(UTC)
     province.intervals(province.commune_routers[1:])

@@ -35,7 +35,7 @@ from infra_monitor import i18n
 from infra_monitor.accounts.roles import ROLES
 from infra_monitor.config import Settings
 from infra_monitor.readmodel.sites import SORTS
-from infra_monitor.status.states import Cause, EventKind, State
+from infra_monitor.status.engine.states import Cause, EventKind, State
 from inventory.choices import (
     CircuitStatusChoices,
     CoverageCategoryChoices,

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from infra_monitor.status.config import ChannelSpec
-from infra_monitor.status.states import SEVERITY_RANK, DeviceStatus, EventKind, Severity, State, Transition
+from infra_monitor.status.engine.config import ChannelSpec
+from infra_monitor.status.engine.states import SEVERITY_RANK, DeviceStatus, EventKind, Severity, State, Transition
 
 MAX_LISTED = 50
 

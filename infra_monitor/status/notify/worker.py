@@ -19,11 +19,11 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Engine
 
 from infra_monitor.db import short_reason, transient_reason, write_session
-from infra_monitor.status.models import NotificationRow
 from infra_monitor.status.notify.base import DeliveryError, Sender
 from infra_monitor.status.notify.dispatcher import backoff_delay
 from infra_monitor.status.notify.email import EmailSender
 from infra_monitor.status.notify.webhook import WebhookSender
+from infra_monitor.status.store.models import NotificationRow
 
 if TYPE_CHECKING:
     from infra_monitor.config import Settings

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel.main import default_registry
 
-from inventory.api.resources import REGISTRY
 from inventory.models import InventoryModel, ObjectChange
+from web.api.inventory.resources import REGISTRY
 
 DOMAINS = {"dcim", "circuits", "ipam", "tenancy", "vc", "extras"}
 

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from inventory.api.resources import REGISTRY
 from tests.inventory.test_api.builders import AUTH_KEY, COMMUNITY, PRIV_KEY, province
+from web.api.inventory.resources import REGISTRY
 
 NEW_COMMUNITY = "rotated-community-7731"
 API_AUTH_KEY = "api-auth-key-5519"

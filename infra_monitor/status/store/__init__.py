@@ -1,0 +1,1 @@
+"""Persistence of the status engine: tables, applying a sweep, problems and the listings over them."""
