@@ -224,6 +224,13 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+def all_revisions() -> set[str]:
+    """Every schema revision this program knows (a backup at one of them can be restored and upgraded)."""
+    from alembic.script import ScriptDirectory
+
+    return {r.revision for r in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Create or upgrade the schema to ``revision``; returns (before, after) revisions."""
     from alembic import command

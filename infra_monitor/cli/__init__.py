@@ -12,6 +12,7 @@ from infra_monitor.cli import (
     account_cmds,
     common,
     core_cmds,
+    deploy_cmds,
     events_cmds,
     inventory_cmds,
     netbox_cmds,
@@ -61,6 +62,7 @@ report_cmds.register(app)
 account_cmds.register(app)
 secrets_cmds.register(app)
 netbox_cmds.register(app)
+deploy_cmds.register(app)
 
 
 def main() -> None:

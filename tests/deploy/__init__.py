@@ -1,0 +1,1 @@
+"""Deployment: systemd units, the reverse-proxy example, check-config, backup and restore."""
