@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('problem', schema=None) as batch_op:
-        batch_op.create_index('ix_problem_open', ['root_device_id'], unique=False, sqlite_where=OPEN,
+        batch_op.create_index('ix_problem_open', ['root_device_id'], unique=True, sqlite_where=OPEN,
                               postgresql_where=OPEN)
         batch_op.create_index('ix_problem_opened', ['opened_at'], unique=False)
 

@@ -158,7 +158,8 @@ class ProblemRow(SQLModel, table=True):
 
     __tablename__ = "problem"
     __table_args__ = (
-        Index("ix_problem_open", "root_device_id", sqlite_where=text("resolved_at IS NULL"),
+        # one open problem per root device, whatever two writers might do
+        Index("ix_problem_open", "root_device_id", unique=True, sqlite_where=text("resolved_at IS NULL"),
               postgresql_where=text("resolved_at IS NULL")),
         Index("ix_problem_opened", "opened_at"),
     )
