@@ -26,8 +26,6 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from infra_monitor.readmodel.fmt import number
-
 LANGUAGES = ("vi", "en")
 COOKIE = "lang"
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -128,6 +126,8 @@ def _translator(lang: str) -> Callable[..., str]:
         if not params:
             return text
         if isinstance(params.get("n"), (int, float)) and not isinstance(params.get("n"), bool):
+            from infra_monitor.readmodel.fmt import number  # Babel's number data: only when a count is shown
+
             params = {**params, "n": number(params["n"], lang)}  # type: ignore[arg-type]
         return text.format(**params)
 

@@ -9,14 +9,11 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from infra_monitor.accounts.roles import ROLES
-from infra_monitor.accounts.tokens import create_token, list_tokens, parse_expiry, revoke_token
-from infra_monitor.accounts.users import AccountError, add_user, list_users, set_active, set_password, set_role
 from infra_monitor.cli.common import (
     EXIT_USAGE,
     ConfigOpt,
@@ -29,7 +26,9 @@ from infra_monitor.cli.common import (
     output_format,
     t,
 )
-from infra_monitor.db import write_session
+
+if TYPE_CHECKING:  # the accounts model and the database load only when a command runs (a fast --help)
+    from sqlalchemy.orm import Session
 
 user_app = typer.Typer(help="Web and API accounts (roles: viewer, operator, admin).", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens of the accounts (shown once, stored hashed).", no_args_is_help=True)
@@ -44,6 +43,8 @@ def _password(from_stdin: bool) -> str:
 
 
 def _session(config: Path | None) -> Session:
+    from infra_monitor.db import write_session
+
     settings = load(config, log=False)
     return write_session(engine_for(settings), expire_on_commit=False)
 
@@ -60,6 +61,8 @@ def _local(value: datetime | None, config: Path | None) -> str:
 def _run(config: Path | None, action: str, fn: object) -> None:
     """Run ``fn(session)`` and print the message it returns; an :class:`AccountError` (the accounts model's
     message, as the API says it) exits 2 prefixed with ``action``."""
+    from infra_monitor.accounts.users import AccountError
+
     with _session(config) as session:
         try:
             message = fn(session)  # type: ignore[operator]
@@ -75,6 +78,8 @@ def user_add(username: str, role: Annotated[str, typer.Option(help=f"one of {', 
              full_name: Annotated[str, typer.Option("--name", help="full name shown in lists")] = "",
              password_stdin: PasswordStdin = False, config: ConfigOpt = None) -> None:
     """Create a user."""
+    from infra_monitor.accounts.users import add_user
+
     password = _password(password_stdin)
     _run(config, f"user add {username}", lambda s: t(
         "cli_user_created", user=add_user(s, username, password, role, full_name).username, role=_role(role)))
@@ -83,6 +88,8 @@ def user_add(username: str, role: Annotated[str, typer.Option(help=f"one of {', 
 @user_app.command("passwd")
 def user_passwd(username: str, password_stdin: PasswordStdin = False, config: ConfigOpt = None) -> None:
     """Set a new password (signs the user out everywhere and lifts a lock-out)."""
+    from infra_monitor.accounts.users import set_password
+
     password = _password(password_stdin)
     _run(config, f"user passwd {username}",
          lambda s: t("cli_user_password", user=set_password(s, username, password).username))
@@ -92,6 +99,8 @@ def user_passwd(username: str, password_stdin: PasswordStdin = False, config: Co
 def user_role(username: str, role: Annotated[str, typer.Argument(help=f"one of {', '.join(ROLES)}")],
               config: ConfigOpt = None) -> None:
     """Change a user's role."""
+    from infra_monitor.accounts.users import set_role
+
     _run(config, f"user role {username}",
          lambda s: t("cli_user_role", user=set_role(s, username, role).username, role=_role(role)))
 
@@ -99,6 +108,8 @@ def user_role(username: str, role: Annotated[str, typer.Argument(help=f"one of {
 @user_app.command("disable")
 def user_disable(username: str, config: ConfigOpt = None) -> None:
     """Disable a user: signs them out and stops their tokens at once (history keeps their name)."""
+    from infra_monitor.accounts.users import set_active
+
     _run(config, f"user disable {username}",
          lambda s: t("cli_user_disabled", user=set_active(s, username, False).username))
 
@@ -106,6 +117,8 @@ def user_disable(username: str, config: ConfigOpt = None) -> None:
 @user_app.command("enable")
 def user_enable(username: str, config: ConfigOpt = None) -> None:
     """Enable a disabled user again."""
+    from infra_monitor.accounts.users import set_active
+
     _run(config, f"user enable {username}",
          lambda s: t("cli_user_enabled", user=set_active(s, username, True).username))
 
@@ -113,6 +126,8 @@ def user_enable(username: str, config: ConfigOpt = None) -> None:
 @user_app.command("list")
 def user_list(config: ConfigOpt = None, fmt: FormatOpt = None) -> None:
     """Users with role, state and last sign-in (local time)."""
+    from infra_monitor.accounts.users import list_users
+
     now = datetime.now(UTC)
     with _session(config) as session:
         users = list_users(session)
@@ -145,6 +160,9 @@ def token_create(
     config: ConfigOpt = None,
 ) -> None:
     """Create an API token and print it once (send it as 'Authorization: Bearer <token>')."""
+    from infra_monitor.accounts.tokens import create_token, parse_expiry
+    from infra_monitor.accounts.users import AccountError
+
     with _session(config) as session:
         try:
             row, plain = create_token(session, username, expires=parse_expiry(expires), write_enabled=not read_only,
@@ -164,6 +182,8 @@ def token_create(
 def token_list(username: Annotated[str | None, typer.Option("--user", "-u")] = None, config: ConfigOpt = None,
                fmt: FormatOpt = None) -> None:
     """Tokens (never their values): key, user, scope, expiry, last use."""
+    from infra_monitor.accounts.tokens import list_tokens
+
     now = datetime.now(UTC)
     with _session(config) as session:
         tokens = list_tokens(session, username)
@@ -185,6 +205,8 @@ def token_list(username: Annotated[str | None, typer.Option("--user", "-u")] = N
 @token_app.command("revoke")
 def token_revoke(ident: Annotated[str, typer.Argument(help="token id or key")], config: ConfigOpt = None) -> None:
     """Revoke a token at once."""
+    from infra_monitor.accounts.tokens import revoke_token
+
     _run(config, f"token revoke {ident}", lambda s: t("cli_token_revoked", id=revoke_token(s, ident).id))
 
 

@@ -14,11 +14,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import column, func, inspect, select, table
-from sqlalchemy.exc import SQLAlchemyError
 
 from infra_monitor.cli.common import (
     EXIT_USAGE,
@@ -37,7 +35,6 @@ from infra_monitor.cli.common import (
     t,
     yes_no,
 )
-from infra_monitor.readmodel import ReadModel, SiteFilter
 from infra_monitor.readmodel.fmt import local_dt, percent
 from infra_monitor.readmodel.schemas import (
     COVERAGE_LEVELS,
@@ -49,6 +46,9 @@ from infra_monitor.readmodel.schemas import (
     StateCounts,
 )
 from infra_monitor.readmodel.sitestate import state_rank
+
+if TYPE_CHECKING:  # the queries load when the command runs, not for every command's start
+    from infra_monitor.readmodel import ReadModel, SiteFilter
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,8 @@ def _device_counts(devices: list[DeviceState]) -> StateCounts:
 
 def open_problems(rm: ReadModel, site_ids: set[int] | None) -> int | None:
     """Open problems (at ``site_ids`` when given), or None while the database has no ``problem`` table."""
+    from sqlalchemy import column, func, inspect, select, table
+
     insp = inspect(rm.engine)
     if not insp.has_table("problem"):
         return None
@@ -182,6 +184,10 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="= --format json")] = False,
     ) -> None:
         """Summary first (states, coverage, open problems), then the sites and devices that are not UP."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from infra_monitor.readmodel import ReadModel, SiteFilter
+
         settings = load(config, log=False)
         if level is not None and level not in LEVELS:
             fail(t("cli_bad_level", allowed=", ".join(LEVELS), got=repr(level)), EXIT_USAGE)
