@@ -2,4 +2,5 @@
 
 from infra_monitor.cli import main
 
-main()
+if __name__ == "__main__":  # not when a child process (serve's poller) imports it as __mp_main__
+    main()

@@ -1,7 +1,11 @@
 """``infra-monitor serve``: the web UI/API (uvicorn) with the poller and the notifier beside it.
 
-uvicorn owns SIGINT/SIGTERM; when it returns, the poller and notifier threads are stopped and the
-engine disposed, so Ctrl-C always ends the process cleanly. Requests still running at the signal get
+uvicorn owns SIGINT/SIGTERM; when it returns, the poller and the notifier are stopped and the engine
+disposed, so Ctrl-C always ends the process cleanly. The poller runs in a child process of its own
+(:class:`PollerProcess`): the web server's requests never hold the interpreter lock a sweep needs, so sweeps
+take as long under a busy status page as on an idle one. The child stops on the parent's SIGTERM (in-flight
+sweeps cancelled and awaited, whole sweeps written), dies with the parent even if that one is killed, and is
+started again by the parent if it dies on its own (``event=poller_died``). Requests still running at the signal get
 ``web.shutdown_timeout_s`` to finish, then are cancelled: a slow client (a body trickling in, a long
 download) cannot keep the process alive after SIGTERM. A request stuck in a worker thread (blocking code, such
 as a database wait, cannot be cancelled) gets one more second; then the process ends without it (exit 0,
@@ -31,6 +35,7 @@ import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -192,12 +197,12 @@ class _Server(uvicorn.Server):
 
 
 def run_server(settings: Settings, *, host: str | None = None, port: int | None = None,
-               with_probes: bool = True) -> None:
+               with_probes: bool = True, verbose: bool = False) -> None:
     """Serve until SIGINT/SIGTERM; :class:`PollerRunning` or :class:`PortBusy` before anything started."""
     host = host or settings.web.host
     port = port or settings.web.port
     with poller_lock(settings, "serve") if with_probes else _nothing(), bind_port(host, port) as sock:
-        _serve(settings, host, port, sock, with_probes)
+        _serve(settings, host, port, sock, with_probes, verbose)
     _leave_stuck_threads(STUCK_GRACE_S)
 
 
@@ -206,15 +211,15 @@ def _nothing() -> Iterator[None]:
     yield None
 
 
-def _serve(settings: Settings, host: str, port: int, sock: socket.socket, with_probes: bool) -> None:
+def _serve(settings: Settings, host: str, port: int, sock: socket.socket, with_probes: bool,
+           verbose: bool) -> None:
     from infra_monitor.db import make_engine
-    from infra_monitor.scheduler import PollerThread
     from infra_monitor.status.notify.worker import NotifierThread
     from web.app import create_app
 
     engine = make_engine(settings.database)
     app = create_app(settings, engine)
-    poller = PollerThread(settings, engine) if with_probes else None
+    poller = PollerProcess(settings, verbose=verbose) if with_probes else None
     notifier = NotifierThread(settings, engine)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
                             # typed int by uvicorn, used as asyncio.timeout(): a float is exact
@@ -252,3 +257,101 @@ def _leave_stuck_threads(grace_s: float) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+# ---------------------------------------------------------------- the poller's own process ----------------
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to send SIGTERM to this process when its parent ends (PR_SET_PDEATHSIG), even by SIGKILL."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the parent's stop() still ends it
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os._exit(0)
+
+
+def _poller_child(settings: Settings, verbose: bool, parent: int) -> None:
+    """Entry point of the child process: the scheduled probes until SIGTERM (or SIGINT from the terminal)."""
+    import asyncio
+
+    from infra_monitor.db import make_engine
+    from infra_monitor.logging import setup_logging
+    from infra_monitor.scheduler import run_poller
+    from inventory import secretbox
+
+    _die_with_parent(parent)
+    setup_logging(settings.logging.format, settings.logging.level, verbose=verbose)
+    secretbox.install_for(settings)
+    engine = make_engine(settings.database)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_poller(settings, engine, stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        engine.dispose()
+
+
+class PollerProcess:
+    """``serve``'s poller in a child process, watched: restarted ``RESTART_S`` after it dies on its own."""
+
+    RESTART_S = 5.0
+
+    def __init__(self, settings: Settings, *, verbose: bool = False) -> None:
+        import multiprocessing
+
+        self.settings = settings
+        self.verbose = verbose
+        self._context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or sockets copied
+        self._process: Any = None
+        self._stopping = threading.Event()
+        self._watch: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _spawn(self) -> None:
+        self._process = self._context.Process(target=_poller_child, name="infra-monitor-poller",
+                                              args=(self.settings, self.verbose, os.getpid()))
+        self._process.start()
+        log.info("event=poller_process pid=%d", self._process.pid)
+
+    def start(self) -> None:
+        self._spawn()
+        self._watch = threading.Thread(target=self._watchdog, name="poller-watch", daemon=True)
+        self._watch.start()
+
+    def _watchdog(self) -> None:
+        while not self._stopping.is_set():
+            self._process.join(0.5)
+            if self._process.exitcode is None or self._stopping.is_set():
+                continue
+            log.error("event=poller_died pid=%d exitcode=%s restart_in_s=%.0f", self._process.pid,
+                      self._process.exitcode, self.RESTART_S)
+            if self._stopping.wait(self.RESTART_S):
+                return
+            self._spawn()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM to the child, wait up to ``timeout`` for its whole sweeps, then kill it."""
+        self._stopping.set()
+        if self._watch is not None:
+            self._watch.join(timeout)
+        process = self._process
+        if process is None or process.exitcode is not None:
+            return
+        process.terminate()
+        process.join(timeout)
+        if process.exitcode is None:
+            log.warning("event=poller_kill pid=%d waited_s=%.0f", process.pid, timeout)
+            process.kill()
+            process.join()

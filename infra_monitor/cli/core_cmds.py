@@ -9,7 +9,7 @@ import typer
 from sqlalchemy.engine import Engine
 
 from infra_monitor import __version__
-from infra_monitor.cli.common import EXIT_RUNNING, ConfigOpt, engine_for, fail, load, running_message, t
+from infra_monitor.cli.common import EXIT_RUNNING, VERBOSITY, ConfigOpt, engine_for, fail, load, running_message, t
 from infra_monitor.config import Settings
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,8 @@ def register(app: typer.Typer, db_app: typer.Typer) -> None:
 
         engine_for(settings).dispose()  # refuse a database that does not exist rather than create it
         try:
-            run_server(settings, host=host, port=port, with_probes=probes and settings.poller.run_in_serve)
+            run_server(settings, host=host, port=port, with_probes=probes and settings.poller.run_in_serve,
+                       verbose=VERBOSITY.verbose)
         except PollerRunning as exc:
             fail(running_message(exc), EXIT_RUNNING)
         except StartError as exc:
