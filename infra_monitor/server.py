@@ -197,12 +197,12 @@ class _Server(uvicorn.Server):
 
 
 def run_server(settings: Settings, *, host: str | None = None, port: int | None = None,
-               with_probes: bool = True, verbose: bool = False) -> None:
+               with_probes: bool = True, verbose: bool = False, config: str | None = None) -> None:
     """Serve until SIGINT/SIGTERM; :class:`PollerRunning` or :class:`PortBusy` before anything started."""
     host = host or settings.web.host
     port = port or settings.web.port
     with poller_lock(settings, "serve") if with_probes else _nothing(), bind_port(host, port) as sock:
-        _serve(settings, host, port, sock, with_probes, verbose)
+        _serve(settings, host, port, sock, PollerProcess(config, verbose=verbose) if with_probes else None)
     _leave_stuck_threads(STUCK_GRACE_S)
 
 
@@ -211,15 +211,13 @@ def _nothing() -> Iterator[None]:
     yield None
 
 
-def _serve(settings: Settings, host: str, port: int, sock: socket.socket, with_probes: bool,
-           verbose: bool) -> None:
+def _serve(settings: Settings, host: str, port: int, sock: socket.socket, poller: PollerProcess | None) -> None:
     from infra_monitor.db import make_engine
     from infra_monitor.status.notify.worker import NotifierThread
     from web.app import create_app
 
     engine = make_engine(settings.database)
     app = create_app(settings, engine)
-    poller = PollerProcess(settings, verbose=verbose) if with_probes else None
     notifier = NotifierThread(settings, engine)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
                             # typed int by uvicorn, used as asyncio.timeout(): a float is exact
@@ -273,16 +271,21 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def _poller_child(settings: Settings, verbose: bool, parent: int) -> None:
-    """Entry point of the child process: the scheduled probes until SIGTERM (or SIGINT from the terminal)."""
+def _poller_child(config: str | None, verbose: bool, parent: int) -> None:
+    """Entry point of the child process: the scheduled probes until SIGTERM (or SIGINT from the terminal).
+
+    It loads the configuration again, from the same file and the environment it inherited, rather than
+    receiving the parent's settings object (plain data across processes, nothing to pickle)."""
     import asyncio
 
+    from infra_monitor.config import load_settings
     from infra_monitor.db import make_engine
     from infra_monitor.logging import setup_logging
     from infra_monitor.scheduler import run_poller
     from inventory import secretbox
 
     _die_with_parent(parent)
+    settings = load_settings(config)
     setup_logging(settings.logging.format, settings.logging.level, verbose=verbose)
     secretbox.install_for(settings)
     engine = make_engine(settings.database)
@@ -305,10 +308,10 @@ class PollerProcess:
 
     RESTART_S = 5.0
 
-    def __init__(self, settings: Settings, *, verbose: bool = False) -> None:
+    def __init__(self, config: str | None, *, verbose: bool = False) -> None:
         import multiprocessing
 
-        self.settings = settings
+        self.config = config  # the configuration file serve loaded (None: environment and defaults)
         self.verbose = verbose
         self._context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or sockets copied
         self._process: Any = None
@@ -321,7 +324,7 @@ class PollerProcess:
 
     def _spawn(self) -> None:
         self._process = self._context.Process(target=_poller_child, name="infra-monitor-poller",
-                                              args=(self.settings, self.verbose, os.getpid()))
+                                              args=(self.config, self.verbose, os.getpid()))
         self._process.start()
         log.info("event=poller_process pid=%d", self._process.pid)
 

@@ -89,7 +89,7 @@ def register(app: typer.Typer, db_app: typer.Typer) -> None:
         engine_for(settings).dispose()  # refuse a database that does not exist rather than create it
         try:
             run_server(settings, host=host, port=port, with_probes=probes and settings.poller.run_in_serve,
-                       verbose=VERBOSITY.verbose)
+                       verbose=VERBOSITY.verbose, config=str(config) if config is not None else None)
         except PollerRunning as exc:
             fail(running_message(exc), EXIT_RUNNING)
         except StartError as exc:
