@@ -272,7 +272,10 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _poller_child(config: str | None, verbose: bool, parent: int) -> None:
-    """Entry point of the child process: the scheduled probes until SIGTERM (or SIGINT from the terminal).
+    """Entry point of the child process: the scheduled probes until the parent's SIGTERM.
+
+    Ctrl-C on a terminal reaches the whole process group: the child ignores SIGINT and stops when the parent,
+    which handles it, sends SIGTERM — so a Ctrl-C during its start-up never prints a traceback.
 
     It loads the configuration again, from the same file and the environment it inherited, rather than
     receiving the parent's settings object (plain data across processes, nothing to pickle)."""
@@ -284,6 +287,7 @@ def _poller_child(config: str | None, verbose: bool, parent: int) -> None:
     from infra_monitor.scheduler import run_poller
     from inventory import secretbox
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent)
     settings = load_settings(config)
     setup_logging(settings.logging.format, settings.logging.level, verbose=verbose)
@@ -293,8 +297,7 @@ def _poller_child(config: str | None, verbose: bool, parent: int) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
         await run_poller(settings, engine, stop)
 
     try:
