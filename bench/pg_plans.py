@@ -40,6 +40,7 @@ from infra_monitor.db import make_engine  # noqa: E402
 from tests.web.builders import Province  # noqa: E402
 
 BIG_TABLE_ROWS = 5000
+PLAN_LINES = 40  # the top of a plan says where the time goes; the rest would make the document unreadable
 POINT_CALLS = {"site page", "device page", "communes table (page 1)", "devices list (page 1)", "event feed",
                "problems list", "search"}
 
@@ -129,6 +130,10 @@ def measure(url: str, communes: int, now: datetime) -> tuple[dict[str, float], d
     return times, statements, engine, table_rows(engine)
 
 
+def _cut(text_: str, limit: int) -> str:
+    return text_ if len(text_) <= limit else text_[:limit] + f" … ({len(text_) - limit} more characters)"
+
+
 def _forget_all_but_regions(rm: Any) -> None:
     """Every call computed afresh, except the administrative structure: the read model keeps that until a
     region, link or rename changes (the pages never reload it per request)."""
@@ -167,7 +172,8 @@ def main() -> int:
                 found = seq_scans(plan, pg_rows) if name in POINT_CALLS else []
                 scans.update(found)
                 details += [f"Statement {i}" + (f" — **sequential scan of {', '.join(found)}**" if found else ""),
-                            "", "```sql", statement.strip(), "```", "", "```", plan, "```", ""]
+                            "", "```sql", _cut(statement.strip(), 1200), "```", "", "```",
+                            "\n".join(plan.splitlines()[:PLAN_LINES]), "```", ""]
             marked += bool(scans)
             out.append(f"| {name} | {len(pg_statements[name])} | {lite[name] * 1000:.1f} | {pg[name] * 1000:.1f} | "
                        f"{ratio(pg[name], lite[name])} | {', '.join(sorted(scans)) or '–'} |")
