@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from probes.base import ProbeContext, ProbeSettings, Target
+from probes.base import ProbeContext, Target
+from probes.icmp import IcmpSettings
 from probes.sweep import SweepReport, run_sweep
 from tests.lab.netlab import Lab, check_lab_requirements
 
@@ -45,7 +46,7 @@ def run_fping(args: list[str], addresses: list[str]) -> tuple[float, float, str]
     return time.perf_counter() - t0, children_cpu() - cpu0, done.stderr
 
 
-async def our_sweeps(targets: list[Target], settings: ProbeSettings, rounds: int,
+async def our_sweeps(targets: list[Target], settings: IcmpSettings, rounds: int,
                      pause_s: float = 0.0) -> list[tuple[float, float, SweepReport]]:
     """(wall s, CPU s, report) per sweep, in one long-lived context as the scheduler runs it."""
     out = []
@@ -71,8 +72,8 @@ HEADER = f"{'measure':<34} {'ours':>10} {'fping':>10} {'unit':<4} {'ratio':>8}  
 def bench_1000(lab: Lab) -> list[str]:
     up, silent = lab.add_hosts(700), lab.silent_addresses(300)
     addresses = up + silent
-    targets = [Target(key=f"ip:{a}", address=a) for a in addresses]
-    settings = ProbeSettings(timeout_s=1.0, packets=1, send_interval_s=0.001, concurrency=1000)
+    targets = [Target(key=f"ip:{a}", address=a, check="icmp") for a in addresses]
+    settings = IcmpSettings(timeout_s=1.0, packets=1, send_interval_s=0.001, concurrency=1000)
     ours = asyncio.run(our_sweeps(targets, settings, ROUNDS))
     peers = [run_fping(["-c1", "-t1000", "-i1", "-q"], addresses) for _ in range(ROUNDS)]
     for _wall, _cpu, report in ours:
@@ -99,8 +100,8 @@ def bench_10000() -> list[str]:
             silent += lab.silent_addresses(1000)
         addresses = up[:7000] + silent[:3000]
         random.Random(7).shuffle(addresses)
-        targets = [Target(key=f"ip:{a}", address=a) for a in addresses]
-        settings = ProbeSettings(timeout_s=1.0, packets=3, packet_interval_s=1.0, send_interval_s=0.001,
+        targets = [Target(key=f"ip:{a}", address=a, check="icmp") for a in addresses]
+        settings = IcmpSettings(timeout_s=1.0, packets=3, packet_interval_s=1.0, send_interval_s=0.001,
                                  concurrency=1000, interval_s=INTERVAL_S)
         t0 = time.perf_counter()
         ((wall, cpu, report),) = asyncio.run(our_sweeps(targets, settings, 1))

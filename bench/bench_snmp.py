@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from probes.base import ProbeContext, ProbeSettings, SnmpCredentials, Target
+from probes.base import ProbeContext, SnmpCredentials, Target
 from probes.snmp import (
     IF_ADMIN_STATUS,
     IF_HC_IN_OCTETS,
@@ -36,6 +36,7 @@ from probes.snmp import (
     IF_OPER_STATUS,
     IF_OUT_ERRORS,
     SYS_UPTIME,
+    SnmpSettings,
 )
 from probes.sweep import SweepReport, run_sweep
 from tests.lab.netlab import Lab, check_lab_requirements
@@ -63,7 +64,7 @@ def run_peer(addresses: list[str]) -> tuple[float, float, int]:
 
 
 async def run_ours(ctx: ProbeContext, targets: list[Target],
-                   settings: ProbeSettings) -> tuple[float, float, SweepReport]:
+                   settings: SnmpSettings) -> tuple[float, float, SweepReport]:
     cpu0, t0 = time.process_time(), time.perf_counter()
     report = await run_sweep("snmp", targets, settings, ctx)
     return time.perf_counter() - t0, time.process_time() - cpu0, report
@@ -93,13 +94,14 @@ def main() -> int:
         return 2
     creds = SnmpCredentials(version="2c", community="public")
     names = tuple(f"Gi0/{i}" for i in range(1, INTERFACES + 1))
-    settings = ProbeSettings(timeout_s=2.0, retries=1, concurrency=args.concurrency)
+    settings = SnmpSettings(timeout_s=2.0, snmp_retries=1, concurrency=args.concurrency)
     with Lab() as lab:
         addresses = lab.add_hosts(args.agents)
         t0 = time.perf_counter()
         lab.start_snmpsim(addresses, interfaces=INTERFACES)
         started_s = time.perf_counter() - t0
-        targets = [Target(key=f"device:{n}", address=a, snmp=creds, interfaces=names) for n, a in enumerate(addresses)]
+        targets = [Target(key=f"device:{n}", address=a, check="snmp",
+                          params={"snmp": creds, "interfaces": names}) for n, a in enumerate(addresses)]
         run_peer(addresses)  # first touch of every agent, for both sides
 
         async def ours_and_peer() -> tuple[tuple[float, float, SweepReport], list[tuple[float, float, SweepReport]],

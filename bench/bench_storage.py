@@ -217,8 +217,8 @@ def load_year(engine: Engine, devices: int) -> float:
     ``session_replication_role = replica``, primary key dropped and rebuilt), then VACUUM ANALYZE.
     """
     add_inventory(engine, devices, interfaces=False)
-    cols = ("resolution, device_id, kind, bucket, count, successes, rtt_min_ms, rtt_max_ms, rtt_sum_ms, rtt_n, "
-            "loss_sum_pct, loss_n")
+    cols = ("resolution, device_id, check_key, kind, bucket, count, successes, rtt_min_ms, rtt_max_ms, rtt_sum_ms, "
+            "rtt_n, loss_sum_pct, loss_n")
     values = ("60, 60 - f, 1.5 + did % 10, 20.0 + i % 30, (60 - f) * (5.25 + did % 10), 60 - f, f * 100.0, 60 "
               f"FROM (SELECT d.id AS did, h.i AS i, {FAILS_SQL.format(d='d.id', h='h.i')} AS f")
     t0 = int(YEAR_START.timestamp())
@@ -226,7 +226,7 @@ def load_year(engine: Engine, devices: int) -> float:
     if sqlite:  # device is the outer loop: rows arrive in primary-key order, no sort needed
         statements = [
             f"WITH RECURSIVE h(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM h WHERE i < {HOURS - 1}) "
-            f"INSERT INTO rollup ({cols}) SELECT 3600, did, 'icmp', "
+            f"INSERT INTO rollup ({cols}) SELECT 3600, did, 'icmp', 'icmp', "
             f"strftime('%Y-%m-%d %H:%M:%S.000000', {t0} + i * 3600, 'unixepoch'), {values} "
             f"FROM device AS d CROSS JOIN h) AS g"]
     else:
@@ -236,9 +236,9 @@ def load_year(engine: Engine, devices: int) -> float:
         statements = [
             "SET LOCAL session_replication_role = replica",
             f'ALTER TABLE rollup DROP CONSTRAINT "{pkey}"',
-            f"INSERT INTO rollup ({cols}) SELECT 3600, did, 'icmp', to_timestamp({t0} + i * 3600), {values} "
+            f"INSERT INTO rollup ({cols}) SELECT 3600, did, 'icmp', 'icmp', to_timestamp({t0} + i * 3600), {values} "
             f"FROM device AS d CROSS JOIN generate_series(0, {HOURS - 1}) AS h(i)) AS g",
-            f'ALTER TABLE rollup ADD CONSTRAINT "{pkey}" PRIMARY KEY (resolution, device_id, kind, bucket)']
+            f'ALTER TABLE rollup ADD CONSTRAINT "{pkey}" PRIMARY KEY (resolution, device_id, check_key, bucket)']
     started = time.perf_counter()
     with engine.begin() as conn:
         for sql in statements:
@@ -263,8 +263,8 @@ DAY_OFFSET_S = 7 * 3600  # daily buckets start at local midnight, GMT+7 (as the 
 
 def derive_daily(engine: Engine) -> None:
     """Daily rollups as the writer keeps them (sums of the day's hours, local midnight), from the hourly rows."""
-    cols = ("resolution, device_id, kind, bucket, count, successes, rtt_min_ms, rtt_max_ms, rtt_sum_ms, rtt_n, "
-            "loss_sum_pct, loss_n")
+    cols = ("resolution, device_id, check_key, kind, bucket, count, successes, rtt_min_ms, rtt_max_ms, rtt_sum_ms, "
+            "rtt_n, loss_sum_pct, loss_n")
     aggs = ("sum(count), sum(successes), min(rtt_min_ms), max(rtt_max_ms), sum(rtt_sum_ms), sum(rtt_n), "
             "sum(loss_sum_pct), sum(loss_n)")
     if engine.dialect.name == "sqlite":
@@ -273,8 +273,8 @@ def derive_daily(engine: Engine) -> None:
     else:
         day = f"to_timestamp(((extract(epoch from bucket)::bigint + {DAY_OFFSET_S}) / 86400) * 86400 - {DAY_OFFSET_S})"
     with engine.begin() as conn:
-        conn.execute(text(f"INSERT INTO rollup ({cols}) SELECT 86400, device_id, kind, {day}, {aggs} FROM rollup "
-                          f"WHERE resolution = 3600 GROUP BY device_id, kind, {day}"))
+        conn.execute(text(f"INSERT INTO rollup ({cols}) SELECT 86400, device_id, check_key, kind, {day}, {aggs} "
+                          f"FROM rollup WHERE resolution = 3600 GROUP BY device_id, check_key, kind, {day}"))
 
 
 def availability(engine: Engine, resolution: int = 3600) -> dict[int, float]:
@@ -282,7 +282,7 @@ def availability(engine: Engine, resolution: int = 3600) -> dict[int, float]:
     r = Rollup.__table__.c  # type: ignore[attr-defined]
     lo = YEAR_START if resolution < 86400 else YEAR_START - timedelta(days=1)  # local days start at 17:00 UTC
     stmt = (select(r.device_id, func.sum(r.successes), func.sum(r.count))
-            .where(r.resolution == resolution, r.kind == "icmp", r.bucket >= lo, r.bucket < YEAR_END)
+            .where(r.resolution == resolution, r.check_key == "icmp", r.bucket >= lo, r.bucket < YEAR_END)
             .group_by(r.device_id))
     with engine.connect() as conn:
         return {d: ok / n for d, ok, n in conn.execute(stmt)}
@@ -294,7 +294,7 @@ def hourly_series(engine: Engine) -> tuple[int, int]:
     rows = ok = 0
     with engine.connect() as conn:
         stmt = (select(r.device_id, epoch_seconds(conn, r.bucket), r.successes, r.count)
-                .where(r.resolution == 3600, r.kind == "icmp", r.bucket >= YEAR_START, r.bucket < YEAR_END)
+                .where(r.resolution == 3600, r.check_key == "icmp", r.bucket >= YEAR_START, r.bucket < YEAR_END)
                 .order_by(r.device_id, r.bucket))
         result = conn.execution_options(yield_per=50_000).execute(stmt)
         for part in result.partitions():

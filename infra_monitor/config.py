@@ -12,10 +12,12 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
+
+from probes.plugin import KindSettings
 
 ENV_PREFIX = "INFRA_MONITOR_"
 ENV_CONFIG = "INFRA_MONITOR_CONFIG"
@@ -97,36 +99,61 @@ class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-class ProbeKindConfig(_Section):
-    enabled: bool = True
-    interval_s: float = Field(60.0, gt=0, le=86400)
-    timeout_s: float = Field(2.0, gt=0, le=600)
-    retries: int = Field(3, ge=1, le=20, description="consecutive failures before a hard state")
-    packets: int = Field(3, ge=1, le=100)
-    packet_interval_s: float = Field(0.2, ge=0, le=10)
-    send_interval_s: float = Field(0.001, ge=0, le=1)
-    snmp_retries: int = Field(1, ge=0, le=5, description="SNMP request retransmissions")
-    concurrency: int = Field(256, ge=1, le=10_000)
-    jitter_s: float = Field(2.0, ge=0, le=3600)
-
-    @model_validator(mode="after")
-    def _timeout_fits_interval(self) -> ProbeKindConfig:
-        if self.timeout_s > self.interval_s:
-            raise ValueError(
-                f"timeout_s ({self.timeout_s}) must not be longer than interval_s ({self.interval_s})"
-            )
-        return self
-
-
-def _kind(**kw: Any) -> Any:
-    return Field(default_factory=lambda: ProbeKindConfig(**kw))
-
-
 class ProbesConfig(_Section):
-    icmp: ProbeKindConfig = _kind(interval_s=60, timeout_s=2, packets=3, concurrency=1000)
-    snmp: ProbeKindConfig = _kind(interval_s=60, timeout_s=3, packets=1, concurrency=128)
-    tcp: ProbeKindConfig = _kind(interval_s=60, timeout_s=3, packets=1, concurrency=128)
-    http: ProbeKindConfig = _kind(interval_s=60, timeout_s=5, packets=1, concurrency=64)
+    """``[probes.<kind>]`` sections, one per registered probe kind (:mod:`probes.registry`), each validated by
+    the kind's own settings model. A kind without a section gets its defaults; a section naming no registered
+    kind is refused with the known kinds named. ``for name, cfg in settings.probes`` lists every kind."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _by_registry(cls, data: Any, handler: Any) -> Any:
+        if cls is not ProbesConfig:
+            return handler(data)
+        model = probes_model()
+        if isinstance(data, dict):
+            unknown = [k for k in data if k not in model.model_fields]
+            if unknown:
+                raise ValueError(f"[probes.{unknown[0]}] is not a probe kind; known kinds: "
+                                 f"{', '.join(model.model_fields)}")
+        return model.model_validate(data)
+
+    def kind(self, name: str) -> KindSettings:
+        """The settings of kind ``name`` (:class:`KeyError` naming the known kinds when it is not registered)."""
+        value = getattr(self, name, None)
+        if not isinstance(value, KindSettings):
+            raise KeyError(f"unknown probe kind {name!r}; known kinds: {', '.join(type(self).model_fields)}")
+        return value
+
+    def __reduce__(self) -> Any:
+        """Pickled as its sections (``serve`` hands the settings to worker processes): the receiving process
+        rebuilds the model from its own registry."""
+        return (_rebuild_probes, (self.model_dump(),))
+
+    if TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Any: ...
+
+
+def _rebuild_probes(data: dict[str, Any]) -> ProbesConfig:
+    return ProbesConfig.model_validate(data)
+
+
+_probes_models: dict[tuple[tuple[str, type[KindSettings]], ...], type[ProbesConfig]] = {}
+
+
+def probes_model() -> type[ProbesConfig]:
+    """The ``[probes]`` model for the kinds registered now (built once per set of kinds)."""
+    from probes.registry import KINDS
+
+    key = tuple((name, k.settings) for name, k in KINDS.items())
+    model = _probes_models.get(key)
+    if model is None:
+        fields: dict[str, Any] = {name: (cls, Field(default_factory=cls)) for name, cls in key}
+        model = _probes_models[key] = create_model("ProbesConfig", __base__=ProbesConfig, **fields)
+    return model
+
+
+def _default_probes() -> ProbesConfig:
+    return ProbesConfig.model_validate({})
 
 
 class PollerConfig(_Section):
@@ -244,7 +271,7 @@ class Settings(_Section):
     general: GeneralConfig = Field(default_factory=lambda: GeneralConfig())
     web: WebConfig = Field(default_factory=lambda: WebConfig())
     logging: LoggingConfig = Field(default_factory=lambda: LoggingConfig())
-    probes: ProbesConfig = Field(default_factory=lambda: ProbesConfig())
+    probes: ProbesConfig = Field(default_factory=_default_probes)
     poller: PollerConfig = Field(default_factory=lambda: PollerConfig())
     retention: RetentionConfig = Field(default_factory=lambda: RetentionConfig())
     status: StatusConfig = Field(default_factory=lambda: StatusConfig())
@@ -274,6 +301,8 @@ def env_names(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -
         path = (*prefix, field)
         names.add(ENV_PREFIX + "__".join(path).upper())
         sub = info.annotation
+        if sub is ProbesConfig:
+            sub = probes_model()
         if isinstance(sub, type) and issubclass(sub, BaseModel):
             names |= env_names(sub, path)
     return names

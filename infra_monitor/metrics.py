@@ -3,9 +3,12 @@
 Everything is collected at scrape time by one :class:`MonitorCollector` (a prometheus-client custom
 collector), so a scrape always describes what the database holds now and no counter has to be kept in step
 with it. Probe series carry the labels operators filter on: ``device``, ``site``, ``level`` (the site's
-category), ``district`` and ``kind``. The monitor's health comes from the poller heartbeats (sweep duration,
-targets, overruns per poller group and kind), the notification outbox (pending and failed messages) and,
-for pollers running in this process (``serve``), their in-memory write backlog and sweep counters.
+category), ``district``, ``kind`` and ``check`` (the check key: ``icmp``, ``service:12:tcp:443``…; one series per
+check); ``infra_monitor_probe_measurement`` carries every other measurement a kind stores (``name`` label:
+HTTP ``status_code``, ``tls_expiry_days``, DNS ``answers``…). The monitor's health comes from the poller
+heartbeats (sweep duration, targets, overruns per poller group and kind), the notification outbox (pending
+and failed messages) and, for pollers running in this process (``serve``), their in-memory write backlog and
+sweep counters.
 
 A result older than ``max(web.stale_after_s, 2 × the kind's interval)`` is not exported: a series that stops
 is what Prometheus expects from a target that is gone, not a frozen last value.
@@ -41,7 +44,7 @@ TERM = CircuitTermination.__table__.c  # type: ignore[attr-defined]
 PROV = Provider.__table__.c  # type: ignore[attr-defined]
 STATES = ("up", "down", "unreachable", "maintenance", "unknown")
 DEVICE_LABELS = ["device", "site", "level", "district"]
-PROBE_LABELS = [*DEVICE_LABELS, "kind"]
+PROBE_LABELS = [*DEVICE_LABELS, "kind", "check"]
 UTIL_WINDOW = timedelta(minutes=15)
 
 
@@ -106,19 +109,26 @@ class MonitorCollector(Collector):
                                  labels=PROBE_LABELS)
         age = GaugeMetricFamily("infra_monitor_probe_timestamp_seconds", "when the latest probe ran (Unix time)",
                                 labels=PROBE_LABELS)
-        stmt = (select(LR.kind, LR.ts, LR.success, LR.rtt_avg_ms, LR.loss_pct, DEV.name, DEV.site_id)
+        measured = GaugeMetricFamily("infra_monitor_probe_measurement", "a measurement of the latest probe of this "
+                                     "check, by name (HTTP status_code, tls_expiry_days, DNS answers…)",
+                                     labels=[*PROBE_LABELS, "name"])
+        stmt = (select(LR.kind, LR.check_key, LR.ts, LR.success, LR.rtt_avg_ms, LR.loss_pct, LR.measurements,
+                       DEV.name, DEV.site_id)
                 .join(Device, DEV.id == LR.device_id).where(monitored(), _recent(self.settings))
-                .order_by(DEV.id, LR.kind))
+                .order_by(DEV.id, LR.kind, LR.check_key))
         for r in conn.execute(stmt):
             slug, level, district = sites.get(r.site_id, ("", "", ""))
-            labels = [r.name, slug, level, district, r.kind]
+            labels = [r.name, slug, level, district, r.kind, r.check_key]
+            for name, value in sorted((r.measurements or {}).items()):
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    measured.add_metric([*labels, name], float(value))
             up.add_metric(labels, 1.0 if r.success else 0.0)
             age.add_metric(labels, r.ts.timestamp())
             if r.rtt_avg_ms is not None:
                 rtt.add_metric(labels, r.rtt_avg_ms / 1000.0)
             if r.loss_pct is not None:
                 loss.add_metric(labels, r.loss_pct / 100.0)
-        yield from (up, rtt, loss, age)
+        yield from (up, rtt, loss, age, measured)
 
     @staticmethod
     def _state_metrics(conn: Connection, sites: dict[int, tuple[str, str, str]]) -> Iterator[Metric]:

@@ -3,9 +3,11 @@
 1. Probe results become raw rows, latest-state upserts and rollups (:mod:`infra_monitor.storage.writer`).
 2. SNMP interface counters become bit rates and utilisation against the circuit's committed rate
    (:mod:`probes.rates`), with the previous reading kept in ``counter_state`` so restarts lose nothing.
-3. Every device of the sweep gets one observation: UP when any availability check of any kind that is
-   still fresh succeeded (ICMP may be filtered while SNMP answers); the status engine turns observations
-   into states, intervals, events and queued notifications.
+3. Every device of the sweep gets one observation, by the one availability rule (:func:`device_available`):
+   UP when any of its *availability checks* (icmp, snmp, and any check marked so: ``latest_result.availability``)
+   that is still fresh succeeded (ICMP may be filtered while SNMP answers). *Service checks* (a service's ports,
+   URL, DNS name) decide their service's state, never the device's. The status engine turns observations into
+   states, intervals, events and queued notifications.
 4. The poller heartbeat records the sweep, so a silent poller is told apart from silent devices.
 
 A sweep is written in one write transaction (``BEGIN IMMEDIATE`` on SQLite), all or nothing, with the time it
@@ -46,11 +48,9 @@ from infra_monitor.storage.writer import (
 from infra_monitor.targets import TargetIndex
 from probes.base import ProbeResult
 from probes.rates import RateSample, interface_rate
+from probes.registry import KINDS, order
 
 log = logging.getLogger(__name__)
-
-
-KIND_PRIORITY = ("icmp", "snmp", "tcp", "http")
 
 
 @dataclass
@@ -98,12 +98,19 @@ def day_offset_s(timezone: str, at: datetime) -> int:
 
 
 def _result_record(r: ProbeResult, device_id: int) -> ResultRecord:
+    """One check's stored result: the kind's "latency" and "loss" measurements go to the hot columns (ICMP's
+    min/max too), everything it measured to ``measurements``."""
     m = r.measurements
-    rtt_avg = m.get("rtt_avg_ms", m.get("connect_ms", m.get("latency_ms")))
+    kind = KINDS.get(r.kind)
+    latency = kind.measurement("latency") if kind is not None else None
+    loss = kind.measurement("loss") if kind is not None else None
+    rtt_avg = m.get(latency.name) if latency is not None else None
     return ResultRecord(
         ts=r.started_at, device_id=device_id, kind=r.kind, success=r.success,
         rtt_min_ms=m.get("rtt_min_ms"), rtt_avg_ms=rtt_avg, rtt_max_ms=m.get("rtt_max_ms"),
-        loss_pct=m.get("loss_pct"), error=r.error, sys_uptime_s=m.get("sys_uptime_s"),
+        loss_pct=m.get(loss.name) if loss is not None else None, error=r.error, sys_uptime_s=m.get("sys_uptime_s"),
+        check_key=r.target.check_key, service_id=r.target.service_id, availability=r.target.availability,
+        measurements=dict(m) or None, info=dict(r.info) or None,
     )
 
 
@@ -169,22 +176,28 @@ def _upsert_heartbeat(conn: Connection, group: str, kind: str, started: datetime
     conn.execute(stmt)
 
 
+def device_available(successes: list[bool]) -> bool:
+    """THE availability rule: a device is reachable when any of its fresh availability checks answered."""
+    return any(successes)
+
+
 def observations_for(conn: Connection, device_ids: set[int], now: datetime, settings: Settings
                      ) -> tuple[dict[int, bool], dict[int, list[str]]]:
-    """Per device: UP if any fresh availability check of any kind succeeded; and the kinds checking it."""
+    """Per device: its observation by :func:`device_available` over its fresh availability checks; and the kinds
+    of those checks (per-kind retries, and which sweep evaluates the device)."""
     oldest_fresh = now - timedelta(seconds=max(
-        k.interval_s * settings.status.stale_after_intervals
-        for k in (settings.probes.icmp, settings.probes.snmp, settings.probes.tcp, settings.probes.http)
-    ))
+        (cfg.interval_s * settings.status.stale_after_intervals for _k, cfg in settings.probes), default=180.0))
     t = LatestResult.__table__  # type: ignore[attr-defined]
-    obs: dict[int, bool] = {}
+    answers: dict[int, list[bool]] = {}
     kinds: dict[int, list[str]] = {}
-    rows = conn.execute(select(t.c.device_id, t.c.kind, t.c.success).where(t.c.ts >= oldest_fresh))
+    rows = conn.execute(select(t.c.device_id, t.c.kind, t.c.success)
+                        .where(t.c.ts >= oldest_fresh, t.c.availability.is_(True)))
     for device_id, kind, success in rows:
         if device_id in device_ids:
-            obs[device_id] = obs.get(device_id, False) or bool(success)
-            kinds.setdefault(device_id, []).append(kind)
-    return obs, kinds
+            answers.setdefault(device_id, []).append(bool(success))
+            if kind not in kinds.setdefault(device_id, []):
+                kinds[device_id].append(kind)
+    return {d: device_available(a) for d, a in answers.items()}, kinds
 
 
 def _already_written(conn: Connection, group: str, kind: str, started: datetime, finished: datetime) -> bool:
@@ -210,6 +223,7 @@ def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: Ta
 
     now = finished or datetime.now(UTC)
     records = [_result_record(r, r.target.device_id) for r in results if r.target.device_id is not None]
+    available = {r.device_id for r in records if r.availability}
     summary = SweepSummary(kind=kind, targets=len(results), ok=sum(r.success for r in results),
                            failed=sum(not r.success for r in results))
     group = settings.poller.group
@@ -226,14 +240,13 @@ def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: Ta
             write_interface_samples(conn, samples, day_offset)
             write_counter_states(conn, counters)
         _upsert_heartbeat(conn, group, kind, started, now, len(results), overran)
-        device_ids = {r.device_id for r in records}
-        fresh, kinds = observations_for(conn, device_ids, now, settings)
-        # A device checked by several kinds is evaluated once per interval, by the sweep of its first kind
-        # (icmp, snmp, tcp, http), with every fresh result of every kind: retries and flap history then
-        # count checks per interval, not per probe kind.
+        fresh, kinds = observations_for(conn, available, now, settings)
+        # A device checked by several kinds is evaluated once per interval, by the sweep of its first kind in
+        # the registry's order, with every fresh availability check of every kind: retries and flap history then
+        # count checks per interval, not per probe kind. A sweep of service checks only evaluates no device.
         observations: dict[int, bool | None] = {
-            d: fresh.get(d, False) for d in device_ids
-            if min(kinds.get(d, [kind]), key=KIND_PRIORITY.index) == kind
+            d: fresh.get(d, False) for d in available
+            if min(kinds.get(d, [kind]), key=order) == kind
         }
         status_config = StatusConfig.from_settings(settings)
         if _silence_unrecorded(conn, now, status_config):

@@ -1,4 +1,4 @@
-"""The poller: APScheduler 3 runs one sweep job per probe kind (not one job per target).
+"""The poller: APScheduler 3 runs one sweep job per registered, enabled probe kind (not one job per target).
 
 Each job has ``max_instances=1``, coalescing and jitter. A sweep loads its targets from the inventory
 (so inventory edits apply at the next sweep), runs them concurrently through :mod:`probes.sweep` with a
@@ -28,14 +28,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from infra_monitor.config import ProbeKindConfig, Settings
+from infra_monitor.config import Settings
 from infra_monitor.db import short_reason, transient_reason
 from infra_monitor.metrics import register_poller
 from infra_monitor.pipeline import PendingSweep, SweepSummary, write_pending
 from infra_monitor.storage.backlog import Backlog, FlushReport
 from infra_monitor.targets import TargetIndex, load_targets
-from probes.base import ProbeContext, ProbeSettings
-from probes.registry import PROBERS
+from probes.base import ProbeContext
+from probes.plugin import KindSettings
+from probes.registry import KINDS
 from probes.sweep import run_sweep
 
 log = logging.getLogger(__name__)
@@ -43,14 +44,6 @@ log = logging.getLogger(__name__)
 MAINTENANCE_JOB_INTERVAL_S = 30
 BACKLOG_JOB_INTERVAL_S = 5  # how often results kept while the database was unavailable are retried
 REPORTS_JOB_INTERVAL_S = 3600  # scheduled reports: due ones are produced within the hour (see reports.scheduled)
-
-
-def probe_settings(cfg: ProbeKindConfig) -> ProbeSettings:
-    return ProbeSettings(
-        timeout_s=cfg.timeout_s, packets=cfg.packets, packet_interval_s=cfg.packet_interval_s,
-        retries=cfg.snmp_retries, concurrency=cfg.concurrency, send_interval_s=cfg.send_interval_s,
-        interval_s=cfg.interval_s,
-    )
 
 
 @dataclass
@@ -69,8 +62,9 @@ class Poller:
         self.settings = settings
         self.engine = engine
         self.site = site
-        enabled = tuple(k for k in PROBERS if getattr(settings.probes, k, None) and getattr(settings.probes, k).enabled)
-        self.kinds = tuple(k for k in (kinds or enabled) if k in PROBERS)
+        configured = dict(settings.probes)
+        enabled = tuple(k for k in KINDS if k in configured and configured[k].enabled)
+        self.kinds = tuple(k for k in (kinds or enabled) if k in KINDS and k in configured)
         self.stats = PollerStats()
         self._ctx: ProbeContext | None = None
         self._scheduler: AsyncIOScheduler | None = None
@@ -87,14 +81,14 @@ class Poller:
         return {"poller_group": self.settings.poller.group, "backlog_results": self.backlog.pending_size,
                 "sweeps": dict(self.stats.sweeps), "skipped": dict(self.stats.skipped)}
 
-    def _kind_cfg(self, kind: str) -> ProbeKindConfig:
-        return getattr(self.settings.probes, kind)
+    def _kind_cfg(self, kind: str) -> KindSettings:
+        return self.settings.probes.kind(kind)
 
     def _load(self, kind: str) -> TargetIndex:
         try:
             with Session(self.engine) as session:
                 idx = load_targets(session, poller_group=self.settings.poller.group if self.site is None else None,
-                                   site_slug=self.site, kinds=(kind,))
+                                   site_slug=self.site, kinds=(kind,), settings={kind: self._kind_cfg(kind)})
         except Exception as exc:
             reason = transient_reason(exc)
             if reason is None or kind not in self._last_idx:
@@ -121,7 +115,7 @@ class Poller:
         targets = idx.targets.get(kind, [])
         started = datetime.now(UTC)
         t0 = time.monotonic()
-        report = await run_sweep(kind, targets, probe_settings(cfg), self._ctx, on_result=on_result)  # type: ignore[arg-type]
+        report = await run_sweep(kind, targets, cfg, self._ctx, on_result=on_result)  # type: ignore[arg-type]
         pending = PendingSweep(kind, report.results, idx, started, datetime.now(UTC),
                                overran=time.monotonic() - t0 > cfg.interval_s)
         self.backlog.add(pending)  # behind any sweep still waiting: the status engine sees them in order

@@ -1,23 +1,25 @@
 """Inventory → probe targets: which devices this poller group checks, with what, and where results go.
 
-Reads the inventory with a constant number of queries (one per table) and builds, per probe kind, the
-list of :class:`probes.base.Target` plus the index the pipeline needs to map results back to devices,
-interfaces and committed rates. tcp/http targets come from a device's custom fields ``tcp_ports``
-(list of ports) and ``http_urls`` (list of http(s) URLs).
+Reads the inventory with a constant number of queries (one per table) into plain records
+(:class:`probes.plugin.DeviceRecord`, :class:`probes.plugin.ServiceRecord`) and lets each registered probe
+kind build its check targets from them (``ProbeKind.build_targets``), plus the index the pipeline needs to map
+results back to devices, interfaces and committed rates. Services (active, monitored, of monitored devices)
+are checked at their device's primary address; the device custom fields ``tcp_ports``/``http_urls`` still
+work until migration 0006 has moved every entry into services.
 
 One bad record never silences the others: a target that cannot be built (an SNMP profile written before the
 model rules refused it, an SNMP secret encrypted with a key no longer configured, a custom field that is not
-a list of ports/URLs) is left out, reported once per device and load as a ``event=target_skipped`` warning,
-and listed in :attr:`TargetIndex.skipped`; every other target is built.
+a list of ports/URLs, a service the kind cannot check) is left out, reported once per device and load as a
+``event=target_skipped`` warning, and listed in :attr:`TargetIndex.skipped`; every other target is built.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -29,6 +31,7 @@ from inventory.models import (
     Device,
     Interface,
     IPAddress,
+    Service,
     Site,
     SnmpProfile,
 )
@@ -36,10 +39,12 @@ from inventory.monitoring import monitored_condition
 from inventory.rules import snmp_profile_errors
 from inventory.secretbox import undecryptable
 from probes.base import SnmpCredentials, Target
+from probes.plugin import DeviceRecord, InventoryRecords, KindSettings, ServiceRecord
+from probes.registry import KINDS
 
 log = logging.getLogger(__name__)
 
-SHOWN_VALUE_CHARS = 60  # a bad custom-field value is quoted in the reason, cut to this length
+ACTIVE_SERVICE = "active"
 
 
 class SkippedTarget(NamedTuple):
@@ -83,53 +88,6 @@ def _credentials(p: SnmpProfile) -> SnmpCredentials | str:
         return f"snmp profile {p.name!r}: {exc}"
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= SHOWN_VALUE_CHARS else text[: SHOWN_VALUE_CHARS - 3] + "..."
-
-
-def _port(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        port = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        port = int(value)
-    else:
-        return None
-    return port if 1 <= port <= 65535 else None
-
-
-def _url(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError:
-        return None
-    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else None
-
-
-def _entries(cf: Any, name: str, parse: Any, what: str) -> tuple[list[Any], str | None]:
-    """The valid entries of list custom field ``name`` (duplicates dropped) and why the others were left out."""
-    if not isinstance(cf, dict):
-        return [], f"custom_fields must be a mapping, not {type(cf).__name__}"
-    value = cf.get(name)
-    if value is None:
-        return [], None
-    if not isinstance(value, list):
-        return [], f"{name} must be a list of {what}, not {type(value).__name__} {_show(value)}"
-    good: list[Any] = []
-    bad: list[str] = []
-    for item in value:
-        parsed = parse(item)
-        if parsed is None:
-            bad.append(_show(item))
-        elif parsed not in good:
-            good.append(parsed)
-    return good, (f"{name}: not {what}: {', '.join(bad)}" if bad else None)
-
-
 def _quoted(text: str) -> str:
     return text if text and not any(c.isspace() or c in "\"=" for c in text) else json.dumps(text, ensure_ascii=False)
 
@@ -139,11 +97,43 @@ def load_targets(
     *,
     poller_group: str | None = "default",
     site_slug: str | None = None,
-    kinds: tuple[str, ...] = ("icmp", "snmp", "tcp", "http"),
+    kinds: Sequence[str] | None = None,
     device_id: int | None = None,
     log_skipped: bool = True,
+    settings: dict[str, KindSettings] | None = None,
 ) -> TargetIndex:
-    """Targets of the monitored, active devices of ``poller_group`` (all groups when None)."""
+    """Check targets of the monitored, active devices of ``poller_group`` (all groups when None), for ``kinds``
+    (every registered kind when None); ``settings`` per kind (the kinds' defaults when absent)."""
+    chosen = tuple(KINDS) if kinds is None else tuple(k for k in kinds if k in KINDS)
+    idx = TargetIndex(targets={k: [] for k in chosen})
+    records = load_records(session, idx, poller_group=poller_group, site_slug=site_slug, device_id=device_id)
+    if not records.devices:
+        return idx
+    problems: dict[int, list[tuple[str, str, str]]] = {}
+    for name in chosen:
+        kind = KINDS[name]
+        cfg = (settings or {}).get(name) or kind.settings()
+        try:
+            built = kind.build_targets(records, cfg)
+        except Exception as exc:  # a kind's bug must not stop the other kinds
+            log.exception("event=build_targets_failed kind=%s", name)
+            for d in records.devices:
+                problems.setdefault(d.id, []).append((name, f"internal error building {name} targets: {exc!r}", ""))
+            continue
+        for target in built.targets:
+            _add(idx, name, target)
+        for p in built.problems:
+            problems.setdefault(p.device_id, []).append((name, p.reason, p.check))
+    names = {d.id: d.name for d in records.devices}
+    for dev_id in sorted(problems):
+        _skip(idx, dev_id, names.get(dev_id, ""), problems[dev_id], log_skipped)
+    return idx
+
+
+def load_records(session: Session, idx: TargetIndex, *, poller_group: str | None = "default",
+                 site_slug: str | None = None, device_id: int | None = None) -> InventoryRecords:
+    """The monitored devices (with an address) and their active, monitored services as plain records; fills the
+    interface and committed-rate maps of ``idx``. Five queries whatever the inventory's size."""
     q = (
         select(Device, Site.slug, IPAddress.host)
         .join(Site, col(Site.id) == col(Device.site_id))
@@ -156,11 +146,10 @@ def load_targets(
         q = q.where(Site.slug == site_slug)
     if device_id is not None:
         q = q.where(col(Device.id) == device_id)
-    rows = session.execute(q.order_by(col(Device.id))).all()
-    device_ids = [d.id for d, _, _ in rows if d.id is not None]
-    idx = TargetIndex(targets={k: [] for k in kinds})
+    rows = [r for r in session.execute(q.order_by(col(Device.id))).all() if r[2] and r[0].id is not None]
+    device_ids = [d.id for d, _, _ in rows]
     if not rows:
-        return idx
+        return InventoryRecords()
     profiles = {p.id: p for p in session.execute(select(SnmpProfile)).scalars() if p.id is not None}
     ifaces: dict[int, list[Interface]] = {}
     for iface in session.execute(
@@ -180,52 +169,58 @@ def load_targets(
         if if_id is not None and rate:
             idx.commit_kbps[if_id] = max(rate, idx.commit_kbps.get(if_id, 0))
     credentials: dict[int, SnmpCredentials | str] = {}
-    for device, site_slug_, host in rows:
-        if not host or device.id is None:
-            continue
-        problems: list[tuple[str, str]] = []
-        base = Target(key="", device_id=device.id, device=device.name, site=site_slug_, address=host)
-        if "icmp" in kinds:
-            _add(idx, "icmp", replace(base, key=f"icmp:{device.id}"))
+    devices: list[DeviceRecord] = []
+    address: dict[int, str] = {}
+    for device, slug, host in rows:
+        assert device.id is not None
+        address[device.id] = host
         profile = profiles.get(device.snmp_profile_id) if device.snmp_profile_id is not None else None
-        if "snmp" in kinds and profile is not None and profile.id is not None:
+        creds: SnmpCredentials | str | None = None
+        if profile is not None and profile.id is not None:
             creds = credentials.get(profile.id)
             if creds is None:
                 creds = credentials[profile.id] = _credentials(profile)
-            if isinstance(creds, str):
-                problems.append(("snmp", creds))
-            else:
-                names = tuple(sorted(i.name for i in ifaces.get(device.id, []) if not i.mgmt_only))
-                _add(idx, "snmp", replace(base, key=f"snmp:{device.id}", snmp=creds, interfaces=names))
+        names = tuple(sorted(i.name for i in ifaces.get(device.id, []) if not i.mgmt_only))
         cf = device.custom_fields if device.custom_fields is not None else {}
-        if "tcp" in kinds:
-            ports, why = _entries(cf, "tcp_ports", _port, "ports (1..65535)")
-            for port in ports:
-                _add(idx, "tcp", replace(base, key=f"tcp:{device.id}:{port}", port=port))
-            if why:
-                problems.append(("tcp", why))
-        if "http" in kinds:
-            urls, why = _entries(cf, "http_urls", _url, "http(s) URLs")
-            for url in urls:
-                _add(idx, "http", replace(base, key=f"http:{device.id}:{url}", url=url))
-            if why:
-                problems.append(("http", why))
-        if problems:
-            _skip(idx, device.id, device.name, problems, log_skipped)
-    return idx
+        devices.append(DeviceRecord(id=device.id, name=device.name, site=slug, address=host, snmp=creds,
+                                    interfaces=names, custom_fields=cf))
+    services = [
+        _service_record(svc, address[svc.device_id])
+        for svc in session.execute(
+            select(Service).where(col(Service.device_id).in_(device_ids), col(Service.status) == ACTIVE_SERVICE,
+                                  col(Service.monitoring_enabled).is_(True)).order_by(col(Service.id))
+        ).scalars()
+        if svc.id is not None
+    ]
+    return InventoryRecords(devices=devices, services=services)
 
 
-def _skip(idx: TargetIndex, device_id: int, device: str, problems: list[tuple[str, str]], warn: bool) -> None:
+def _ints(value: Any) -> tuple[int, ...]:
+    return tuple(v for v in value if isinstance(v, int) and not isinstance(v, bool)) if isinstance(value, list) else ()
+
+
+def _service_record(svc: Service, address: str) -> ServiceRecord:
+    assert svc.id is not None
+    expected = svc.dns_expected if isinstance(svc.dns_expected, list) else []
+    return ServiceRecord(
+        id=svc.id, name=svc.name, device_id=svc.device_id, kind=svc.kind, address=address, protocol=svc.protocol,
+        ports=_ints(svc.ports), url=svc.http_url or "", expected_status=_ints(svc.expected_status),
+        expected_content=svc.expected_content or "", dns_name=svc.dns_name or "",
+        dns_record_type=svc.dns_record_type or "A", dns_expected=tuple(str(e) for e in expected),
+        tls_expiry_warning_days=svc.tls_expiry_warning_days)
+
+
+def _skip(idx: TargetIndex, device_id: int, device: str, problems: list[tuple[str, str, str]], warn: bool) -> None:
     """Record the targets of one device left out, with one warning line for the device."""
-    idx.skipped.extend(SkippedTarget(device_id, kind, reason) for kind, reason in problems)
+    idx.skipped.extend(SkippedTarget(device_id, kind, reason) for kind, reason, _check in problems)
     if not warn:
         return
-    reason = problems[0][1] if len(problems) == 1 else "; ".join(f"{k}: {r}" for k, r in problems)
+    reason = problems[0][1] if len(problems) == 1 else "; ".join(f"{k}: {r}" for k, r, _ in problems)
     log.warning("event=target_skipped device=%s device_id=%d kind=%s reason=%s", _quoted(device), device_id,
-                ",".join(k for k, _ in problems), _quoted(reason))
+                ",".join(dict.fromkeys(k for k, _, _ in problems)), _quoted(reason))
 
 
 def _add(idx: TargetIndex, kind: str, target: Target) -> None:
-    idx.targets[kind].append(target)
+    idx.targets.setdefault(kind, []).append(target)
     if target.device_id is not None:
         idx.device_of[target.key] = target.device_id

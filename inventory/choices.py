@@ -61,10 +61,13 @@ class SiteCategoryChoices(ChoiceSet):
 
 
 class CoverageCategoryChoices(ChoiceSet):
-    """What a coverage target counts: sites of a category, or videoconference endpoints ("vc")."""
+    """What a coverage target counts: sites of a category, videoconference endpoints ("vc"), or the services
+    that count toward the plan's systems hosted in the data center ("hosted_systems")."""
 
     VC = "vc"
-    CHOICES = [*SiteCategoryChoices.CHOICES, (VC, "Videoconference endpoints", "orange")]
+    HOSTED_SYSTEMS = "hosted_systems"
+    CHOICES = [*SiteCategoryChoices.CHOICES, (VC, "Videoconference endpoints", "orange"),
+               (HOSTED_SYSTEMS, "Systems hosted in the data center", "purple")]
 
 
 class SiteStatusChoices(ChoiceSet):
@@ -178,6 +181,61 @@ class SnmpPrivChoices(ChoiceSet):
 class JournalKindChoices(ChoiceSet):
     CHOICES = [("info", "Info", "cyan"), ("success", "Success", "green"),
                ("warning", "Warning", "yellow"), ("danger", "Danger", "red")]
+
+
+class ServiceKindChoices(ChoiceSet):
+    """The probe kind that checks a service."""
+
+    TCP = "tcp"
+    HTTP = "http"
+    DNS = "dns"
+    CHOICES = [(TCP, "TCP port", "blue"), (HTTP, "HTTP(S)", "indigo"), (DNS, "DNS", "teal")]
+
+
+class ServiceProtocolChoices(ChoiceSet):
+    TCP = "tcp"
+    UDP = "udp"
+    CHOICES = [(TCP, "TCP", "blue"), (UDP, "UDP", "teal")]
+
+
+class ServiceStatusChoices(ChoiceSet):
+    ACTIVE = "active"
+    PLANNED = "planned"
+    OFFLINE = "offline"
+    DECOMMISSIONING = "decommissioning"
+    CHOICES = [
+        (ACTIVE, "Active", "green"),
+        (PLANNED, "Planned", "cyan"),
+        (OFFLINE, "Offline", "gray"),
+        (DECOMMISSIONING, "Decommissioning", "yellow"),
+    ]
+    MONITORED = (ACTIVE,)
+
+
+class ServiceCriticalityChoices(ChoiceSet):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+    CHOICES = [(LOW, "Low", "gray"), (MEDIUM, "Medium", "blue"), (HIGH, "High", "orange"),
+               (CRITICAL, "Critical", "red")]
+
+
+class DNSRecordTypeChoices(ChoiceSet):
+    A = "A"
+    AAAA = "AAAA"
+    CNAME = "CNAME"
+    MX = "MX"
+    TXT = "TXT"
+    NS = "NS"
+    CHOICES = [(t, t, "gray") for t in (A, AAAA, CNAME, MX, TXT, NS)]
+
+
+class ServiceCountsTowardChoices(ChoiceSet):
+    """Plan categories a service may count toward (the plan's "shared and specialised systems")."""
+
+    HOSTED_SYSTEMS = "hosted_systems"
+    CHOICES = [(HOSTED_SYSTEMS, "Systems hosted in the data center", "purple")]
 
 
 class ObjectChangeActionChoices(ChoiceSet):

@@ -6,8 +6,9 @@ reorganisation of 1/7/2025 (``data/bac_giang_reorg_2025.json``, open data too: d
 communes merged and renamed, see :mod:`inventory.demo_reorg`), the 22 departments
 (``data/bac_giang_departments.json``, demo data), the provincial data center, every department, district
 and commune site with its router and videoconference endpoint, the leased circuits (VNPT WAN and TSLCD, a
-few second uplinks from Viettel) and the plan's coverage targets (22/10/230, valid until 1/7/2025; none is
-invented for the merged province).
+few second uplinks from Viettel), the data center's hosted systems as services on its servers
+(``data/bac_giang_hosted_systems.json``, demo data) and the plan's coverage targets (22/10/230, valid until
+1/7/2025; none is invented for the merged province).
 
 Everything except the administrative units is invented. Every device's primary address is on loopback
 127.0.0.0/8 (127.10.0.n data center, 127.11.<department>.n, 127.<20+district>.<commune>.n), so probing the
@@ -133,7 +134,7 @@ class _Builder:
         self.doc: Doc = {key: [] for key in (
             "tags", "regions", "region_changes", "tenants", "sites", "locations", "racks", "manufacturers",
             "device_types", "device_roles", "platforms", "snmp_profiles", "devices", "providers",
-            "circuit_types", "circuits", "vc_endpoints", "coverage_targets")}
+            "circuit_types", "circuits", "vc_endpoints", "services", "coverage_targets")}
         self.devices: dict[tuple[str, str], Doc] = {}
         self.active_sites: set[str] = set()
 
@@ -279,6 +280,18 @@ def _data_center(b: _Builder, province: Doc) -> None:
     b.uplink("viettel", "VTL-INET-DC-01", "internet", 1_000_000, date(2021, 1, 15), (DC, "dc-core-02", "Gi0/0/0"))
 
 
+def load_hosted_systems() -> list[Doc]:
+    return list(_load("bac_giang_hosted_systems.json")["services"])
+
+
+def _hosted_systems(b: _Builder) -> None:
+    """The data center's hosted systems as services of its servers (``data/bac_giang_hosted_systems.json``)."""
+    for svc in load_hosted_systems():
+        row = {k: v for k, v in svc.items() if k != "device"}
+        b.doc["services"].append({"device": {"site": DC, "name": svc["device"]}, "counts_toward": "hosted_systems",
+                                  **row, "description": DEMO_NOTE})
+
+
 def _departments(b: _Builder, province: Doc) -> None:
     for i, dept in enumerate(load_departments(), start=1):
         slug, installed = dept["slug"], date(2017, 3, 1) + timedelta(days=14 * i)
@@ -367,6 +380,7 @@ def build_demo_document(today: date | None = None) -> Doc:
     _data_center(b, regions["province"])
     _departments(b, regions["province"])
     _districts(b, regions)
+    _hosted_systems(b)
     log.info("event=demo_document_built as_of=%s sites=%d devices=%d circuits=%d vc_endpoints=%d",
              today.isoformat(), len(b.doc["sites"]), len(b.doc["devices"]), len(b.doc["circuits"]),
              len(b.doc["vc_endpoints"]))

@@ -23,7 +23,7 @@ from inventory import models as m
 KEYS: tuple[str, ...] = (
     "tags", "regions", "region_changes", "tenants", "sites", "locations", "racks", "manufacturers",
     "device_types", "device_roles", "platforms", "snmp_profiles", "devices", "interfaces", "ip_addresses",
-    "providers", "circuit_types", "circuits", "vc_endpoints", "coverage_targets",
+    "providers", "circuit_types", "circuits", "vc_endpoints", "services", "coverage_targets",
 )
 MODELS: dict[str, type[m.InventoryModel]] = {
     "tags": m.Tag, "regions": m.Region, "region_changes": m.RegionChange, "tenants": m.Tenant,
@@ -31,7 +31,8 @@ MODELS: dict[str, type[m.InventoryModel]] = {
     "device_types": m.DeviceType, "device_roles": m.DeviceRole, "platforms": m.Platform,
     "snmp_profiles": m.SnmpProfile, "devices": m.Device, "interfaces": m.Interface,
     "ip_addresses": m.IPAddress, "providers": m.Provider, "circuit_types": m.CircuitType,
-    "circuits": m.Circuit, "vc_endpoints": m.VideoconferenceEndpoint, "coverage_targets": m.CoverageTarget,
+    "circuits": m.Circuit, "vc_endpoints": m.VideoconferenceEndpoint, "services": m.Service,
+    "coverage_targets": m.CoverageTarget,
 }
 
 # Columns copied as they are, per key (references, nested lists and special fields are handled apart).
@@ -58,6 +59,9 @@ PLAIN: dict[str, tuple[str, ...]] = {
     "circuit_types": ("slug", "name"),
     "circuits": ("cid", "status", "commit_rate_kbps", "install_date", "description", "tags", "custom_fields"),
     "vc_endpoints": ("protocol", "uri", "e164", "room", "description", "tags", "custom_fields"),
+    "services": ("name", "kind", "protocol", "ports", "http_url", "expected_status", "expected_content", "dns_name",
+                 "dns_record_type", "dns_expected", "tls_expiry_warning_days", "criticality", "counts_toward",
+                 "status", "monitoring_enabled", "description", "tags", "custom_fields"),
     "coverage_targets": ("plan", "category", "target", "valid_from", "valid_to", "description"),
 }
 # Reference and structured fields a row may carry besides PLAIN.
@@ -74,6 +78,7 @@ EXTRA: dict[str, tuple[str, ...]] = {
     "ip_addresses": ("device", "interface"),
     "circuits": ("provider", "type", "a", "z"),
     "vc_endpoints": ("device", "mcu"),
+    "services": ("device", "tenant"),
 }
 MONITORING_FIELDS = ("enabled", "snmp_profile", "poller_group")
 TERMINATION_FIELDS = ("site", "device", "interface")
@@ -95,6 +100,7 @@ CSV_FLAT: dict[str, dict[str, tuple[str, str]]] = {
     "circuits": {f"{side}_{f}": (side, f) for side in ("a", "z") for f in TERMINATION_FIELDS},
     "vc_endpoints": {"device_site": ("device", "site"), "device_name": ("device", "name"),
                      "mcu_site": ("mcu", "site"), "mcu_name": ("mcu", "name")},
+    "services": {"device_site": ("device", "site"), "device_name": ("device", "name")},
 }
 CSV_NESTED_LISTS = {"devices": "interfaces", "interfaces": "ip_addresses"}
 CF_PREFIX = "cf_"
@@ -266,7 +272,12 @@ def coerce(info: ColumnInfo, value: Any, *, from_csv: bool) -> Any:
             return date.fromisoformat(str(value).strip())
         except ValueError:
             raise ValueProblem(f"expected a date YYYY-MM-DD, got {quoted(value)}") from None
-    return value  # json: tags lists and custom field mappings are checked by validation
+    if from_csv and isinstance(value, str):  # a list column (ports, expected_status…) written as JSON
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueProblem(f"expected a JSON list such as [22, 443], got {quoted(value)}") from None
+    return value  # json: lists and custom field mappings are checked by validation
 
 
 def csv_tags(cell: str) -> list[str]:

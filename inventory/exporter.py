@@ -191,6 +191,9 @@ def export_document(session: Session, *, include_secrets: bool = False) -> Doc:
     doc["vc_endpoints"] = sorted(({"device": t.device_ref(v.device_id), "mcu": t.device_ref(v.mcu_id),
                                    **_plain("vc_endpoints", v)} for v in t.rows[m.VideoconferenceEndpoint]),
                                  key=lambda r: (r["device"]["site"], r["device"]["name"]))
+    doc["services"] = sorted(({"device": t.device_ref(s.device_id), **_plain("services", s),
+                               "tenant": t.slug(m.Tenant, s.tenant_id)} for s in t.rows[m.Service]),
+                             key=lambda r: (r["device"]["site"], r["device"]["name"], r["name"]))
     doc["coverage_targets"] = sorted((_plain("coverage_targets", c) for c in t.rows[m.CoverageTarget]),
                                      key=lambda r: (r["plan"], r["category"]))
     log.info("event=inventory_export with_credentials=%s rows=%d", include_secrets,

@@ -333,6 +333,18 @@ def vc_endpoints(imp: _Importer) -> None:
     imp.flush()
 
 
+def services(imp: _Importer) -> None:
+    """Services by (device, name); the device as ``{site, name}``, the owning agency by tenant slug."""
+    for row in imp.rows("services"):
+        values = imp.plain_values(row, m.Service)
+        values["device_id"] = imp.device_ref(row, "device", row.data.get("device"))
+        if "device" not in row.data:
+            row.issue("device", "this field is required: {site: <slug>, name: <device>}")
+        _refs(imp, row, values, (("tenant", "tenant_id", m.Tenant, "slug"),))
+        imp.upsert(row, m.Service, values)
+    imp.flush()
+
+
 STAGES: list[tuple[str, Stage]] = [
     ("tags", simple("tags")),
     ("regions", regions),
@@ -351,5 +363,6 @@ STAGES: list[tuple[str, Stage]] = [
     ("circuit_types", simple("circuit_types")),
     ("circuits", circuits),
     ("vc_endpoints", vc_endpoints),
+    ("services", services),
     ("coverage_targets", simple("coverage_targets")),
 ]

@@ -26,7 +26,7 @@ NATURAL_COLUMNS: dict[type[m.InventoryModel], tuple[str, ...]] = {
     m.Device: ("site_id", "name"), m.Interface: ("device_id", "name"), m.IPAddress: ("host",),
     m.Provider: ("slug",), m.CircuitType: ("slug",), m.Circuit: ("provider_id", "cid"),
     m.CircuitTermination: ("circuit_id", "term_side"), m.VideoconferenceEndpoint: ("device_id",),
-    m.CoverageTarget: ("plan", "category"),
+    m.CoverageTarget: ("plan", "category"), m.Service: ("device_id", "name"),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from inventory import choices as ch
 from inventory.models import (
@@ -24,6 +25,7 @@ from inventory.models import (
     Region,
     RegionChange,
     RegionParentLink,
+    Service,
     Site,
     SnmpProfile,
     Tag,
@@ -215,6 +217,79 @@ def _vc_endpoint(obj: VideoconferenceEndpoint, lookup: Lookup, errors: Errors) -
         errors.add("e164", "an H.323 endpoint needs an E.164 number or an alias in uri")
 
 
+MAX_PORTS, MAX_DNS_EXPECTED = 64, 32
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)"
+                         r"(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$")
+
+
+def _int_list(obj: Any, field: str, low: int, high: int, what: str, errors: Errors) -> None:
+    values = getattr(obj, field)
+    if not isinstance(values, list):
+        errors.add(field, f"must be a list of {what}s, e.g. [{low}]")
+        return
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.add(field, f"{value!r} is not a {what}; give whole numbers {low}..{high}")
+        elif not low <= value <= high:
+            errors.add(field, f"{what} {value} is out of range; it must be {low}..{high}")
+    if len(set(v for v in values if isinstance(v, int))) != len(values) and all(
+            isinstance(v, int) for v in values):
+        errors.add(field, f"lists a {what} twice; give each once")
+
+
+def _service(obj: Service, lookup: Lookup, errors: Errors) -> None:
+    """What each kind needs: tcp its ports, http an http(s) URL, dns a name; lists of sane values."""
+    _int_list(obj, "ports", 1, 65535, "port", errors)
+    _int_list(obj, "expected_status", 100, 599, "HTTP status code", errors)
+    if isinstance(obj.ports, list) and len(obj.ports) > MAX_PORTS:
+        errors.add("ports", f"lists {len(obj.ports)} ports; at most {MAX_PORTS} per service")
+    if not isinstance(obj.dns_expected, list) or not all(isinstance(v, str) and v.strip()
+                                                         for v in obj.dns_expected):
+        errors.add("dns_expected", "must be a list of non-empty answers, e.g. [\"127.0.0.1\"]")
+    elif len(obj.dns_expected) > MAX_DNS_EXPECTED:
+        errors.add("dns_expected", f"lists {len(obj.dns_expected)} answers; at most {MAX_DNS_EXPECTED}")
+    kind = obj.kind
+    if kind == ch.ServiceKindChoices.TCP:
+        if not obj.ports:
+            errors.add("ports", "a tcp service needs at least one port, e.g. [443]")
+        if obj.protocol != ch.ServiceProtocolChoices.TCP:
+            errors.add("protocol", f"a tcp service is checked over TCP; protocol is {obj.protocol!r}")
+    elif kind == ch.ServiceKindChoices.HTTP:
+        _http_url(obj, errors)
+        if obj.protocol != ch.ServiceProtocolChoices.TCP:
+            errors.add("protocol", f"HTTP runs over TCP; protocol is {obj.protocol!r}")
+    elif kind == ch.ServiceKindChoices.DNS:
+        if not obj.ports:
+            errors.add("ports", "a dns service needs the server's port, e.g. [53]")
+        if not (obj.dns_name or "").strip():
+            errors.add("dns_name", "a dns service needs the name to resolve, e.g. portal.bacgiang.gov.vn")
+        elif not HOSTNAME_RE.match(obj.dns_name.strip()):
+            errors.add("dns_name", f"{obj.dns_name!r} is not a domain name")
+    if kind != ch.ServiceKindChoices.HTTP and (obj.http_url or obj.expected_content or obj.expected_status):
+        field = "http_url" if obj.http_url else "expected_content" if obj.expected_content else "expected_status"
+        errors.add(field, f"only an http service uses {field}; this service is checked by {kind!r}")
+    if kind != ch.ServiceKindChoices.DNS and (obj.dns_name or obj.dns_expected):
+        field = "dns_name" if obj.dns_name else "dns_expected"
+        errors.add(field, f"only a dns service uses {field}; this service is checked by {kind!r}")
+
+
+def _http_url(obj: Service, errors: Errors) -> None:
+    url = (obj.http_url or "").strip()
+    if not url:
+        errors.add("http_url", "an http service needs its URL, e.g. https://portal.bacgiang.gov.vn/")
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        errors.add("http_url", f"{url!r} is not a valid URL ({exc})")
+        return
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        errors.add("http_url", f"{url!r} is not an http:// or https:// URL with a host")
+    elif url != obj.http_url or any(c.isspace() for c in url):
+        errors.add("http_url", f"{obj.http_url!r} contains spaces; encode them as %20")
+
+
 SNMP_V3_FIELDS = ("user", "auth_protocol", "auth_key", "priv_protocol", "priv_key")
 
 
@@ -269,4 +344,5 @@ RULES: dict[type[InventoryModel], tuple[Callable[[Any, Lookup, Errors], None], .
     VideoconferenceEndpoint: (_vc_endpoint, _extras),
     SnmpProfile: (_snmp_profile,),
     CoverageTarget: (_validity,),
+    Service: (_service, _extras),
 }

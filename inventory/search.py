@@ -1,6 +1,6 @@
 """Accent-insensitive search: ``?q=lang giang`` finds "Lạng Giang" and "Lang-Giang".
 
-Region, site, device, tenant and circuit rows carry a ``search_text`` column: their searchable fields
+Region, site, device, tenant, circuit and service rows carry a ``search_text`` column: their searchable fields
 folded to lowercase ASCII (Vietnamese diacritics stripped, đ → d) and joined by spaces. A session
 ``before_flush`` hook keeps it current on every write, whatever the path (API, import, CLI), so a search is
 one indexed-table ``LIKE`` per word and works the same on SQLite and PostgreSQL without extensions.
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, event, true
 from sqlalchemy.orm import Session
 
-from inventory.models import Circuit, Device, InventoryModel, Region, Site, Tenant
+from inventory.models import Circuit, Device, InventoryModel, Region, Service, Site, Tenant
 
 SEARCH_FIELDS: dict[type[InventoryModel], tuple[str, ...]] = {
     Region: ("code", "name", "slug", "unit_type", "description"),
@@ -23,6 +23,7 @@ SEARCH_FIELDS: dict[type[InventoryModel], tuple[str, ...]] = {
     Device: ("name", "serial", "asset_tag", "description"),
     Tenant: ("slug", "name", "description"),
     Circuit: ("cid", "description"),
+    Service: ("name", "http_url", "dns_name", "description"),
 }
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _MAX_LEN = 1000

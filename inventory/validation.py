@@ -42,6 +42,7 @@ from inventory.models import (
     JournalEntry,
     Region,
     RegionChange,
+    Service,
     Site,
     SnmpProfile,
     VideoconferenceEndpoint,
@@ -70,6 +71,9 @@ CHOICE_FIELDS: dict[type[InventoryModel], dict[str, type[ch.ChoiceSet]]] = {
                   "priv_protocol": ch.SnmpPrivChoices},
     CoverageTarget: {"category": ch.CoverageCategoryChoices},
     JournalEntry: {"kind": ch.JournalKindChoices},
+    Service: {"kind": ch.ServiceKindChoices, "protocol": ch.ServiceProtocolChoices,
+              "status": ch.ServiceStatusChoices, "criticality": ch.ServiceCriticalityChoices,
+              "dns_record_type": ch.DNSRecordTypeChoices, "counts_toward": ch.ServiceCountsTowardChoices},
 }
 
 

@@ -1,7 +1,9 @@
-"""Probe vocabulary shared by every prober: targets, settings, results and the per-loop ProbeContext.
+"""Probe vocabulary shared by every prober: targets (checks), results and the per-loop ProbeContext.
 
-A prober is ``async def probe(target, settings, deadline, ctx) -> ProbeResult``: it respects the
-absolute ``deadline`` (a ``time.monotonic()`` value), never raises and never touches a database.
+A prober is ``async def probe(target, settings, deadline, ctx) -> ProbeResult`` (``settings``: its kind's
+model, see :mod:`probes.plugin`): it respects the absolute ``deadline`` (a ``time.monotonic()`` value), never
+raises and never touches a database. A :class:`Target` is one check; what only one kind needs (credentials,
+a port, a URL, a DNS question) is in its ``params``, owned by that kind.
 ``ProbeContext`` owns what must exist once per process/event loop: the raw ICMP socket dispatcher,
 the single pysnmp ``SnmpEngine`` (one per conflicting SNMPv3 key set, see ``snmp_engine``), the
 ifIndex cache and the httpx clients. Heavy imports (pysnmp, httpx) happen on first use only.
@@ -13,10 +15,11 @@ import asyncio
 import hashlib
 import logging
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from probes.icmp_socket import IcmpDispatcher
 
@@ -75,55 +78,31 @@ class SnmpCredentials:
 
 @dataclass(frozen=True)
 class Target:
-    """One thing to probe. ``key`` is unique within a sweep (e.g. ``"device:12"``)."""
+    """One check to run. ``key`` is unique within a sweep (``icmp:12``); ``check`` is the check's key within its
+    device, what its results are stored under (``icmp``, ``tcp:22``, ``service:3:tcp:443``).
+
+    ``availability``: whether the check counts toward its device's reachability (icmp, snmp) or only decides a
+    service's state. ``params`` belong to the kind (SNMP credentials, a port, a URL, a DNS question…): each kind
+    module documents and reads its own.
+    """
 
     key: str
     address: str
     device_id: int | None = None
     device: str = ""
     site: str = ""
-    snmp: SnmpCredentials | None = None
-    interfaces: tuple[str, ...] = ()
-    port: int | None = None
-    url: str | None = None
+    check: str = ""
+    availability: bool = True
+    service_id: int | None = None
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
+    def param(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
 
-@dataclass(frozen=True)
-class ProbeSettings:
-    """Module configuration of one probe kind (blackbox_exporter's "module").
-
-    ``retries`` are SNMP retransmissions (0 = one request only); a dead agent costs
-    ``timeout_s * (retries + 1)``. ``send_interval_s`` paces every ICMP packet the context sends
-    (like ``fping -i``). ``interval_s`` is the sweep period, used to flag overruns.
-    """
-
-    timeout_s: float = 1.0
-    packets: int = 3
-    packet_interval_s: float = 0.2
-    packet_size: int = 56
-    retries: int = 1
-    concurrency: int = 256
-    send_interval_s: float = 0.001
-    interval_s: float = 60.0
-    snmp_max_varbinds: int = 50  # 8 interfaces (6 columns) + sysUpTime fit one PDU; tooBig halves it
-    snmp_max_repetitions: int = 25
-    snmp_max_walk_rows: int = 10_000
-    http_verify_tls: bool = True
-    http_follow_redirects: bool = True
-
-    def __post_init__(self) -> None:
-        if self.timeout_s <= 0:
-            raise ValueError("timeout_s must be > 0")
-        if self.packets < 1:
-            raise ValueError("packets must be >= 1")
-        if self.concurrency < 1:
-            raise ValueError("concurrency must be >= 1")
-        if self.retries < 0:
-            raise ValueError("retries must be >= 0")
-        if self.snmp_max_varbinds < 1 or self.snmp_max_repetitions < 1:
-            raise ValueError("snmp_max_varbinds and snmp_max_repetitions must be >= 1")
-        if self.packet_interval_s < 0 or self.send_interval_s < 0:
-            raise ValueError("intervals must be >= 0")
+    @property
+    def check_key(self) -> str:
+        """The check's key within its device (what results are stored under): ``check``, else ``key``."""
+        return self.check or self.key
 
 
 @dataclass(frozen=True)
@@ -160,12 +139,6 @@ class ProbeResult:
     error: str | None = None
 
 
-class Prober(Protocol):
-    async def __call__(
-        self, target: Target, settings: ProbeSettings, deadline: float, ctx: ProbeContext
-    ) -> ProbeResult: ...
-
-
 @dataclass
 class IfIndexEntry:
     """ifName → ifIndex of one agent, with what is needed to know when it is stale."""
@@ -180,18 +153,16 @@ class IfIndexEntry:
 class ProbeContext:
     """Shared probing resources of one event loop; use as ``async with ProbeContext() as ctx``.
 
-    ``http_ca_file`` adds a CA bundle to the verifying HTTP client (internal PKI). ``icmp_modes``
-    lists the ICMP socket kinds to try, in order ("raw", then unprivileged "dgram").
+    ``icmp_modes`` lists the ICMP socket kinds to try, in order ("raw", then unprivileged "dgram"). Each kind's
+    ``prepare`` opens what it needs here before its first deadline runs.
     """
 
-    def __init__(self, *, http_ca_file: str | None = None,
-                 icmp_modes: tuple[str, ...] = ("raw", "dgram")) -> None:
-        self._http_ca_file = http_ca_file
+    def __init__(self, *, icmp_modes: tuple[str, ...] = ("raw", "dgram")) -> None:
         self._icmp_modes = icmp_modes
         self._icmp: IcmpDispatcher | None = None
         self._snmp_engines: dict[str, Any] = {}
         self._v3_users: dict[str, str] = {}
-        self._http_clients: dict[bool, httpx.AsyncClient] = {}
+        self._http_clients: dict[tuple[bool, str], httpx.AsyncClient] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.if_index_cache: dict[str, IfIndexEntry] = {}
         self.snmp_info_cache: dict[str, dict[str, str]] = {}
@@ -224,13 +195,6 @@ class ProbeContext:
             self._icmp = IcmpDispatcher(self.loop, self._icmp_modes)
         return self._icmp
 
-    def prepare(self, kind: str) -> None:
-        """Open what ``kind`` needs before any deadline runs (sockets, the SNMP engine: ~0.1-0.3 s)."""
-        if kind == "icmp":
-            self.icmp.mode()
-        elif kind == "snmp":
-            self.snmp_engine(SnmpCredentials())
-
     def snmp_engine(self, creds: SnmpCredentials) -> Any:
         """The shared ``SnmpEngine``; a second engine only for a v3 user name reused with other keys.
 
@@ -253,23 +217,24 @@ class ProbeContext:
                       len(self._snmp_engines))
         return engine
 
-    async def http_client(self, verify: bool) -> httpx.AsyncClient:
-        """One client per verify mode; keep-alive off so every probe measures a fresh connection."""
-        client = self._http_clients.get(verify)
+    async def http_client(self, verify: bool, ca_file: str = "") -> httpx.AsyncClient:
+        """One client per (verify mode, CA bundle); keep-alive off so every probe measures a fresh connection.
+        ``ca_file`` adds a CA bundle to the verifying client (internal PKI)."""
+        client = self._http_clients.get((verify, ca_file))
         if client is None:
             import httpx
 
             tls: ssl.SSLContext | bool = False
             if verify:
                 tls = ssl.create_default_context()
-                if self._http_ca_file:
-                    tls.load_verify_locations(self._http_ca_file)
+                if ca_file:
+                    tls.load_verify_locations(ca_file)
             client = httpx.AsyncClient(
                 verify=tls,
                 limits=httpx.Limits(max_keepalive_connections=0, max_connections=None),
                 headers={"User-Agent": "infra-monitor-probe/1"},
             )
-            self._http_clients[verify] = client
+            self._http_clients[(verify, ca_file)] = client
         return client
 
     async def aclose(self) -> None:

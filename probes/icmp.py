@@ -11,14 +11,50 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from probes.base import ProbeContext, ProbeResult, ProbeSettings, Target
+from pydantic import Field
+
+from probes.base import ProbeContext, ProbeResult, Target
+from probes.plugin import InventoryRecords, KindSettings, MeasurementSpec, ProbeKind, TargetBuild
 
 log = logging.getLogger(__name__)
 
+MARGIN_S = 0.05
 
-async def probe(target: Target, settings: ProbeSettings, deadline: float, ctx: ProbeContext) -> ProbeResult:
+
+class IcmpSettings(KindSettings):
+    """``[probes.icmp]``: ``send_interval_s`` paces every packet the context sends (like ``fping -i``)."""
+
+    timeout_s: float = Field(2.0, gt=0, le=600)
+    concurrency: int = Field(1000, ge=1, le=10_000)
+    packets: int = Field(3, ge=1, le=100)
+    packet_interval_s: float = Field(0.2, ge=0, le=10)
+    packet_size: int = Field(56, ge=0, le=65_000)
+    send_interval_s: float = Field(0.001, ge=0, le=1)
+
+
+def build_targets(inv: InventoryRecords, settings: IcmpSettings) -> TargetBuild:
+    """One availability check ``icmp`` per device with an address."""
+    return TargetBuild(targets=[Target(key=f"icmp:{d.id}", check="icmp", address=d.address, device_id=d.id,
+                                       device=d.name, site=d.site) for d in inv.devices if d.address])
+
+
+def budget_s(settings: IcmpSettings, n_targets: int) -> float:
+    """The packets' intervals and the last one's timeout, plus the wait for pacing slots shared with the other
+    probes in flight and a small margin so that the last packet's own timeout, not the deadline, decides it."""
+    in_flight = min(settings.concurrency, max(n_targets, 1))
+    pacing = settings.packets * in_flight * settings.send_interval_s
+    return settings.timeout_s + settings.packets * settings.packet_interval_s + pacing + MARGIN_S
+
+
+def prepare(ctx: ProbeContext, targets: Sequence[Target], settings: IcmpSettings) -> None:
+    if targets:
+        ctx.icmp.mode()
+
+
+async def probe(target: Target, settings: IcmpSettings, deadline: float, ctx: ProbeContext) -> ProbeResult:
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     dispatcher = ctx.icmp
@@ -70,3 +106,17 @@ async def probe(target: Target, settings: ProbeSettings, deadline: float, ctx: P
         measurements=measurements,
         error=error,
     )
+
+
+KIND = ProbeKind(
+    name="icmp", settings=IcmpSettings, build_targets=build_targets, probe=probe, budget_s=budget_s,
+    prepare=prepare, label_vi="Ping (ICMP)", label_en="Ping (ICMP)",
+    measurements=(
+        MeasurementSpec("rtt_avg_ms", "ms", "Trễ trung bình", "Average RTT", rolled_up=True, role="latency"),
+        MeasurementSpec("rtt_min_ms", "ms", "Trễ nhỏ nhất", "Minimum RTT"),
+        MeasurementSpec("rtt_max_ms", "ms", "Trễ lớn nhất", "Maximum RTT"),
+        MeasurementSpec("loss_pct", "%", "Mất gói", "Packet loss", rolled_up=True, role="loss"),
+        MeasurementSpec("sent", "", "Gói đã gửi", "Packets sent"),
+        MeasurementSpec("received", "", "Gói nhận được", "Packets received"),
+    ),
+)

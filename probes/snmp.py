@@ -19,13 +19,54 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from probes.base import IfIndexEntry, InterfaceSample, ProbeContext, ProbeResult, ProbeSettings, Target
+from pydantic import Field
+
+from probes.base import IfIndexEntry, InterfaceSample, ProbeContext, ProbeResult, SnmpCredentials, Target
+from probes.plugin import InventoryRecords, KindSettings, MeasurementSpec, ProbeKind, Problem, TargetBuild
 from probes.snmp_session import SnmpError, SnmpSession
 
 log = logging.getLogger(__name__)
+
+
+class SnmpSettings(KindSettings):
+    """``[probes.snmp]``: ``snmp_retries`` are request retransmissions (0 = one request only); a dead agent costs
+    ``timeout_s * (snmp_retries + 1)``. ``max_varbinds`` per GET PDU (tooBig halves it), ``max_repetitions`` per
+    GETBULK, ``max_walk_rows`` bounds a walk."""
+
+    timeout_s: float = Field(3.0, gt=0, le=600)
+    concurrency: int = Field(128, ge=1, le=10_000)
+    snmp_retries: int = Field(1, ge=0, le=5, description="SNMP request retransmissions")
+    max_varbinds: int = Field(50, ge=1, le=1000)
+    max_repetitions: int = Field(25, ge=1, le=1000)
+    max_walk_rows: int = Field(10_000, ge=1, le=1_000_000)
+
+
+def build_targets(inv: InventoryRecords, settings: SnmpSettings) -> TargetBuild:
+    """One availability check ``snmp`` per device with an SNMP profile whose credentials are usable."""
+    out = TargetBuild()
+    for d in inv.devices:
+        if not d.address or d.snmp is None:
+            continue
+        if isinstance(d.snmp, str):
+            out.problems.append(Problem(d.id, "snmp", d.snmp))
+            continue
+        out.targets.append(Target(key=f"snmp:{d.id}", check="snmp", address=d.address, device_id=d.id,
+                                  device=d.name, site=d.site, params={"snmp": d.snmp, "interfaces": d.interfaces}))
+    return out
+
+
+def budget_s(settings: SnmpSettings, n_targets: int) -> float:
+    """One full timeout with retransmissions (a dead agent) plus one more for the walks and counter GETs."""
+    return settings.timeout_s * (settings.snmp_retries + 2)
+
+
+def prepare(ctx: ProbeContext, targets: Sequence[Target], settings: SnmpSettings) -> None:
+    if targets:
+        ctx.snmp_engine(SnmpCredentials())
 
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
@@ -57,11 +98,12 @@ class _Outcome:
     error: str | None = None
 
 
-async def probe(target: Target, settings: ProbeSettings, deadline: float, ctx: ProbeContext) -> ProbeResult:
+async def probe(target: Target, settings: SnmpSettings, deadline: float, ctx: ProbeContext) -> ProbeResult:
+    """Params: ``snmp`` (:class:`SnmpCredentials`), ``interfaces`` (inventory interface names)."""
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     out = _Outcome()
-    if target.snmp is None:
+    if target.param("snmp") is None:
         out.error = "target has no SNMP credentials"
     else:
         try:
@@ -100,12 +142,11 @@ def _fail(out: _Outcome, message: str) -> None:
         out.error = message
 
 
-async def _poll(target: Target, settings: ProbeSettings, ctx: ProbeContext, out: _Outcome) -> None:
-    creds = target.snmp
-    assert creds is not None
+async def _poll(target: Target, settings: SnmpSettings, ctx: ProbeContext, out: _Outcome) -> None:
+    creds: SnmpCredentials = target.param("snmp")
     session = await SnmpSession.open(ctx, target.key, target.address, creds, settings.timeout_s,
-                                     settings.retries, settings.snmp_max_varbinds)
-    wanted = tuple(dict.fromkeys(target.interfaces))
+                                     settings.snmp_retries, settings.max_varbinds)
+    wanted = tuple(dict.fromkeys(target.param("interfaces", ())))
     default_bits = 32 if creds.version == "1" else 64
     entry = ctx.if_index_cache.get(target.key)
     info = ctx.snmp_info_cache.get(target.key)
@@ -223,7 +264,7 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) else None
 
 
-async def _discover(session: SnmpSession, wanted: tuple[str, ...], settings: ProbeSettings,
+async def _discover(session: SnmpSession, wanted: tuple[str, ...], settings: SnmpSettings,
                     if_number: int | None) -> IfIndexEntry:
     """Map inventory names to ifIndex: ifName first, then ifDescr for what is still missing.
 
@@ -231,11 +272,11 @@ async def _discover(session: SnmpSession, wanted: tuple[str, ...], settings: Pro
     without asking the agent for rows beyond it.
     """
     by_name: dict[str, int] = {}
-    repetitions = settings.snmp_max_repetitions
+    repetitions = settings.max_repetitions
     if if_number is not None and if_number >= 0:
         repetitions = max(1, min(repetitions, if_number + 1))
     for column in (IF_NAME, IF_DESCR):
-        rows = await session.walk(column, max_rows=settings.snmp_max_walk_rows, max_repetitions=repetitions)
+        rows = await session.walk(column, max_rows=settings.max_walk_rows, max_repetitions=repetitions)
         _match(rows, wanted, by_name)
         if len(by_name) == len(wanted):
             break
@@ -259,3 +300,10 @@ def _match(rows: dict[tuple[int, ...], object], wanted: tuple[str, ...], by_name
         index = exact.get(name, folded.get(name.strip().casefold()))
         if index is not None:
             by_name[name] = index
+
+
+KIND = ProbeKind(
+    name="snmp", settings=SnmpSettings, build_targets=build_targets, probe=probe, budget_s=budget_s,
+    prepare=prepare, label_vi="SNMP", label_en="SNMP",
+    measurements=(MeasurementSpec("sys_uptime_s", "s", "Thời gian hoạt động", "Uptime"),),
+)

@@ -1,7 +1,7 @@
 """One sweep: probe every target of one kind with bounded concurrency and per-target deadlines.
 
 ``min(concurrency, len(targets))`` workers take targets in order; each probe gets its own absolute
-deadline when it starts (``target_budget_s``), so a dead or slow target holds one worker for at
+deadline when it starts (the kind's ``budget_s``), so a dead or slow target holds one worker for at
 most its budget and never delays the others. Results come back in target order, and also one by
 one through ``on_result`` (a plain or async callable) as they complete.
 """
@@ -17,15 +17,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from probes.base import ProbeContext, ProbeResult, ProbeSettings, Target
-from probes.registry import get_prober
+from probes.base import ProbeContext, ProbeResult, Target
+from probes.plugin import KindSettings
+from probes.registry import get_kind
 
 log = logging.getLogger(__name__)
 
 # A prober that ignores its deadline is cut off this much later: generous, because a busy loop
 # fires every timer late and the prober's own deadline must win over this guard.
 OVERRUN_GRACE_MIN_S = 2.0
-ICMP_MARGIN_S = 0.05
 
 ResultCallback = Callable[[ProbeResult], Awaitable[None] | None]
 
@@ -51,42 +51,31 @@ class SweepReport:
         return len(self.results) - self.up
 
 
-def target_budget_s(kind: str, settings: ProbeSettings, n_targets: int) -> float:
-    """Time one probe may take, from its start: the deadline is ``time.monotonic()`` + this.
-
-    ICMP: the packets' intervals and the last one's timeout, plus the wait for pacing slots shared
-    with the other probes in flight and a small margin so that the last packet's own timeout, not
-    the deadline, decides it. SNMP: one full timeout with retries (a dead agent) plus one more
-    timeout for the walks and counter GETs of a live agent. TCP, HTTP: the timeout.
-    """
-    if kind == "icmp":
-        in_flight = min(settings.concurrency, max(n_targets, 1))
-        pacing = settings.packets * in_flight * settings.send_interval_s
-        return settings.timeout_s + settings.packets * settings.packet_interval_s + pacing + ICMP_MARGIN_S
-    if kind == "snmp":
-        return settings.timeout_s * (settings.retries + 2)
-    return settings.timeout_s
+def target_budget_s(kind: str, settings: KindSettings, n_targets: int) -> float:
+    """Time one probe of ``kind`` may take, from its start: the deadline is ``time.monotonic()`` + this."""
+    return get_kind(kind).budget_s(settings, n_targets)
 
 
 async def run_sweep(
     kind: str,
     targets: Sequence[Target],
-    settings: ProbeSettings,
+    settings: KindSettings,
     ctx: ProbeContext,
     *,
     on_result: ResultCallback | None = None,
 ) -> SweepReport:
     """Probe ``targets`` with the ``kind`` prober; raises only for an unknown kind or duplicate keys."""
-    prober = get_prober(kind)
+    plugin = get_kind(kind)
+    prober = plugin.probe
     counts = collections.Counter(t.key for t in targets)
     if len(counts) != len(targets):
         dupes = sorted(k for k, n in counts.items() if n > 1)
         raise ValueError(f"target keys must be unique in a sweep; duplicated: {', '.join(dupes[:10])}")
-    ctx.prepare(kind)
+    plugin.prepare(ctx, targets, settings)
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     cpu0 = time.process_time()
-    budget = target_budget_s(kind, settings, len(targets))
+    budget = plugin.budget_s(settings, len(targets))
     log.info("event=sweep_start kind=%s targets=%d budget_s=%.3f", kind, len(targets), budget)
     results: list[ProbeResult | None] = [None] * len(targets)
     queue = iter(enumerate(targets))
@@ -121,7 +110,7 @@ async def run_sweep(
 
 
 async def _probe_one(prober: Callable[..., Awaitable[ProbeResult]], kind: str, target: Target,
-                     settings: ProbeSettings, deadline: float, ctx: ProbeContext) -> ProbeResult:
+                     settings: KindSettings, deadline: float, ctx: ProbeContext) -> ProbeResult:
     """Run one prober; contract breaches (raising, overrunning) become a failed result."""
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
@@ -137,11 +126,13 @@ async def _probe_one(prober: Callable[..., Awaitable[ProbeResult]], kind: str, t
                        duration_s=time.monotonic() - t0, error=error)
 
 
-def sweep_once(kind: str, targets: Sequence[Target], settings: ProbeSettings) -> SweepReport:
+def sweep_once(kind: str, targets: Sequence[Target], settings: KindSettings | None = None) -> SweepReport:
     """Run one sweep in a fresh event loop and ProbeContext (for the CLI and scripts)."""
+
+    chosen = settings if settings is not None else get_kind(kind).settings()
 
     async def main() -> SweepReport:
         async with ProbeContext() as ctx:
-            return await run_sweep(kind, targets, settings, ctx)
+            return await run_sweep(kind, targets, chosen, ctx)
 
     return asyncio.run(main())

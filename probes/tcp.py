@@ -1,4 +1,4 @@
-"""TCP connect prober: time to a completed three-way handshake on ``target.port`` (connect_ms)."""
+"""TCP connect prober: time to a completed three-way handshake on ``port`` (connect_ms)."""
 
 from __future__ import annotations
 
@@ -7,30 +7,103 @@ import logging
 import os
 import time
 from datetime import UTC, datetime
+from typing import Any
 
-from probes.base import ProbeContext, ProbeResult, ProbeSettings, Target
+from pydantic import Field
+
+from probes.base import ProbeContext, ProbeResult, Target
+from probes.plugin import InventoryRecords, KindSettings, MeasurementSpec, ProbeKind, Problem, TargetBuild
 
 log = logging.getLogger(__name__)
 
 
-async def probe(target: Target, settings: ProbeSettings, deadline: float, ctx: ProbeContext) -> ProbeResult:
+class TcpSettings(KindSettings):
+    """``[probes.tcp]``."""
+
+    timeout_s: float = Field(3.0, gt=0, le=600)
+    concurrency: int = Field(128, ge=1, le=10_000)
+
+
+def port_of(value: Any) -> int | None:
+    """A port 1..65535 from an int or a string of digits, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and 1 <= value <= 65535 else None
+
+
+def build_targets(inv: InventoryRecords, settings: TcpSettings) -> TargetBuild:
+    """``tcp:<port>`` per port of a device's ``tcp_ports`` custom field (availability checks, as before services)
+    and ``service:<id>:tcp:<port>`` per port of a tcp service (service checks)."""
+    out = TargetBuild()
+    for d in inv.devices:
+        if not d.address:
+            continue
+        ports, why = list_field(d.custom_fields, "tcp_ports", port_of, "ports (1..65535)")
+        for port in ports:
+            out.targets.append(Target(key=f"tcp:{d.id}:{port}", check=f"tcp:{port}", address=d.address,
+                                      device_id=d.id, device=d.name, site=d.site, params={"port": port}))
+        if why:
+            out.problems.append(Problem(d.id, "tcp", why))
+    for svc in inv.services:
+        device = inv.device(svc.device_id)
+        if svc.kind != "tcp" or device is None:
+            continue
+        if not svc.ports:
+            out.problems.append(Problem(svc.device_id, f"service:{svc.id}:tcp", f"service {svc.name!r} has no port"))
+        for port in svc.ports:
+            check = f"service:{svc.id}:tcp:{port}"
+            out.targets.append(Target(key=check, check=check, address=svc.address, device_id=svc.device_id,
+                                      device=device.name, site=device.site, availability=False, service_id=svc.id,
+                                      params={"port": port}))
+    return out
+
+
+def list_field(cf: Any, name: str, parse: Any, what: str, shown: int = 60) -> tuple[list[Any], str | None]:
+    """The valid entries of list custom field ``name`` (duplicates dropped) and why the others were left out."""
+    def show(value: Any) -> str:
+        text = repr(value)
+        return text if len(text) <= shown else text[: shown - 3] + "..."
+
+    if not isinstance(cf, dict):
+        return [], f"custom_fields must be a mapping, not {type(cf).__name__}"
+    value = cf.get(name)
+    if value is None:
+        return [], None
+    if not isinstance(value, list):
+        return [], f"{name} must be a list of {what}, not {type(value).__name__} {show(value)}"
+    good: list[Any] = []
+    bad: list[str] = []
+    for item in value:
+        parsed = parse(item)
+        if parsed is None:
+            bad.append(show(item))
+        elif parsed not in good:
+            good.append(parsed)
+    return good, (f"{name}: not {what}: {', '.join(bad)}" if bad else None)
+
+
+async def probe(target: Target, settings: TcpSettings, deadline: float, ctx: ProbeContext) -> ProbeResult:
+    """Params: ``port``."""
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     measurements: dict[str, float] = {}
     error: str | None = None
-    if target.port is None:
+    port = target.param("port")
+    if port is None:
         error = "target has no TCP port"
     else:
         writer: asyncio.StreamWriter | None = None
         try:
             async with asyncio.timeout_at(min(deadline, t0 + settings.timeout_s)):
-                _reader, writer = await asyncio.open_connection(target.address, target.port)
+                _reader, writer = await asyncio.open_connection(target.address, port)
             measurements["connect_ms"] = round((time.monotonic() - t0) * 1000, 3)
         except TimeoutError:
-            error = f"connect to port {target.port} timed out"
+            error = f"connect to port {port} timed out"
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio rewrites strerror
-            error = f"connect to port {target.port} failed: {reason}"
+            error = f"connect to port {port} failed: {reason}"
         except Exception as exc:  # a prober never raises
             log.exception("event=tcp_probe_failed target=%s", target.key)
             error = f"internal error: {exc!r}"
@@ -46,3 +119,11 @@ async def probe(target: Target, settings: ProbeSettings, deadline: float, ctx: P
         measurements=measurements,
         error=error,
     )
+
+
+KIND = ProbeKind(
+    name="tcp", settings=TcpSettings, build_targets=build_targets, probe=probe, label_vi="Cổng TCP",
+    label_en="TCP port",
+    measurements=(MeasurementSpec("connect_ms", "ms", "Thời gian kết nối", "Connect time", rolled_up=True,
+                                  role="latency"),),
+)

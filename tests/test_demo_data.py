@@ -36,7 +36,7 @@ CODE_LENGTH = {"province": 2, "district": 3, "commune": 5}
 LEVEL_DEPTH = {"province": 0, "district": 1, "commune": 2}
 DOCUMENT_KEYS = ["tags", "regions", "region_changes", "tenants", "sites", "locations", "racks",
                  "manufacturers", "device_types", "device_roles", "platforms", "snmp_profiles", "devices",
-                 "providers", "circuit_types", "circuits", "vc_endpoints", "coverage_targets"]
+                 "providers", "circuit_types", "circuits", "vc_endpoints", "services", "coverage_targets"]
 ENUMS = {
     ("sites", "category"): {"datacenter", "department", "district", "commune", "unit"},
     ("sites", "status"): {"planned", "staging", "active", "decommissioning", "retired"},

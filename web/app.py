@@ -117,6 +117,7 @@ def _mount_optional(app: FastAPI) -> None:
     from web.pages_login import router as login_router
     from web.pages_problems import router as problems_page_router
     from web.pages_reports import router as reports_page_router
+    from web.pages_services import router as services_page_router
     from web.pages_wall import router as wall_router
 
     app.include_router(inventory_router, prefix="/api")
@@ -130,6 +131,7 @@ def _mount_optional(app: FastAPI) -> None:
     install_pages(app)
     app.include_router(reports_page_router)
     app.include_router(problems_page_router)
+    app.include_router(services_page_router)
     app.include_router(wall_router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -31,6 +31,15 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(rx, re.IGN
     (r"^no response within (?P<s>[\d.]+)s$", "perr_http_timeout"),
     (r"^(?:ConnectError|ConnectTimeout): (?P<detail>.*)$", "perr_http_connect"),
     (r"^(?:SSLError|SSLCertVerificationError)\b.*?: (?P<detail>.*)$", "perr_http_tls"),
+    (r"^expected content (?P<content>.*) not in the response$", "perr_http_content"),
+    # DNS (probes/dns.py)
+    (r"^no (?P<type>\S+) record for (?P<name>\S+)(?: \(answer truncated\))?$", "perr_dns_nodata"),
+    (r"^wrong answer for (?P<name>\S+) (?P<type>\S+): got (?P<got>.*), expected (?P<expected>.*)$", "perr_dns_wrong"),
+    (r"^no answer from (?P<server>\S+) within (?P<s>[\d.]+)s$", "perr_dns_timeout"),
+    (r"^malformed answer: (?P<detail>.*)$", "perr_dns_malformed"),
+    (r"^(?:UDP|TCP|\d+) to (?P<server>\S+) failed: (?P<detail>.*)$", "perr_dns_failed"),
+    (r"^(?P<rcode>NXDOMAIN|SERVFAIL|REFUSED|FORMERR|NOTIMP|RCODE \d+|\d+) for (?P<name>\S+) (?P<type>\S+)$",
+     "perr_dns_rcode"),
     # SNMP (probes/snmp.py, snmp_session.py; pysnmp's own indications)
     (r"^target has no SNMP credentials$", "perr_snmp_no_credentials"),
     (r"^no answer$", "perr_snmp_no_answer"),

@@ -23,6 +23,9 @@ from infra_monitor.cli.common import EXIT_RUNNING, ConfigOpt, engine_for, fail, 
 def _result_json(r: Any) -> dict[str, Any]:
     return {
         "kind": r.kind,
+        "check": r.target.check_key,
+        "service_id": r.target.service_id,
+        "availability": r.target.availability,
         "device": r.target.device,
         "device_id": r.target.device_id,
         "site": r.target.site,
@@ -41,12 +44,21 @@ def _result_json(r: Any) -> dict[str, Any]:
     }
 
 
+def _kind_help() -> str:
+    from probes.registry import names
+
+    return f"probe kind, one of {', '.join(names())} (repeatable; default: every enabled kind)"
+
+
+KIND_HELP = _kind_help()  # the registry's kinds (annotations below are evaluated in this module's globals)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def probe(
         config: ConfigOpt = None,
         once: Annotated[bool, typer.Option("--once", help="run one sweep now (required)")] = False,
-        kind: Annotated[list[str] | None, typer.Option("--kind", help="icmp, snmp, tcp or http (repeatable)")] = None,
+        kind: Annotated[list[str] | None, typer.Option("--kind", help=KIND_HELP)] = None,
         site: Annotated[str | None, typer.Option("--site", help="only the devices of this site (slug)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="one JSON object per target")] = False,
     ) -> None:
@@ -54,12 +66,12 @@ def register(app: typer.Typer) -> None:
         if not once:
             fail(t("cli_probe_once"), 2)
         settings = load(config)
-        from probes.registry import PROBERS
-
-        kinds = tuple(kind or [k for k in PROBERS if getattr(settings.probes, k).enabled])
-        unknown = [k for k in kinds if k not in PROBERS]
+        configured = dict(settings.probes)  # every registered kind has its settings (defaults without a section)
+        kinds = tuple(kind or [k for k, cfg in configured.items() if cfg.enabled])
+        unknown = [k for k in kinds if k not in configured]
         if unknown:
-            fail(t("cli_probe_unknown_kind", n=len(unknown), kinds=", ".join(unknown), known=", ".join(PROBERS)), 2)
+            fail(t("cli_probe_unknown_kind", n=len(unknown), kinds=", ".join(unknown), known=", ".join(configured)),
+                 2)
         engine = engine_for(settings)
         from infra_monitor.scheduler import Poller
 

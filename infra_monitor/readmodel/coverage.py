@@ -105,6 +105,27 @@ def coverage(
     return out
 
 
+HOSTED_LEVEL = "hosted_systems"
+
+
+def hosted_systems_row(conn: Connection, targets: Mapping[str, Target],
+                       stale_before: datetime | None = None) -> CoverageRow:
+    """The plan's systems hosted in the data center as a coverage row: services counting toward
+    ``hosted_systems`` (inventoried), those checked (``connected``: active, monitored, on a monitored
+    device), those whose checks answer now (``reachable``), against a ``hosted_systems`` target if one is
+    set. Availability stays None: it needs per-check state intervals, not sample counts. Two queries."""
+    from infra_monitor.readmodel.services import hosted_figures
+
+    figs = hosted_figures(conn, stale_before=stale_before)
+    t = targets.get(HOSTED_LEVEL)
+    return CoverageRow(level=HOSTED_LEVEL, target=t.target if t else None, plan=t.plan if t else None,
+                       plan_valid_to=t.expired_on if t else None, inventoried=figs.inventoried,
+                       not_inventoried=max(t.target - figs.inventoried, 0) if t else None,
+                       connected=figs.monitored, reachable=figs.up,
+                       states=StateCounts(up=figs.up, down=figs.down,
+                                          unknown=figs.unknown + figs.inventoried - figs.monitored))
+
+
 def coverage_of(conn: Connection, flt: SiteFilter, regions: Regions, now: datetime, targets: Mapping[str, Target],
                 levels: Collection[str] = COVERAGE_LEVELS, counts: list[Row[Any]] | None = None) -> list[CoverageRow]:
     """Coverage of the sites of ``flt`` (the whole province, or a district's): counts, VC endpoints and

@@ -1,7 +1,9 @@
 """Site detail and device detail: a fixed set of queries for the one site or device shown.
 
 Devices with states, circuits with committed rate and latest 5-minute traffic, videoconference endpoints,
-latest results, events, maintenance windows covering the site, availability over 24 h and 30 days.
+latest results, events, maintenance windows covering the site, availability over 24 h and 30 days. The device
+page also lists every check of the device (its own availability checks and its services' checks), each with
+its own state, error and measurements (:mod:`infra_monitor.readmodel.checks`).
 """
 
 from __future__ import annotations
@@ -9,14 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import and_, func, literal, select
 from sqlalchemy.engine import Connection
 
+from infra_monitor.readmodel.checks import CheckState, latest_checks, mark_unswept
 from infra_monitor.readmodel.frame import DEV, DS, SITE, TERM, SiteFilter, load_sites, to_row
 from infra_monitor.readmodel.overview import events
 from infra_monitor.readmodel.schemas import (
     CircuitOut,
-    DeviceDetail,
     InterfaceOut,
     MaintenanceOut,
     Measurement,
@@ -24,6 +27,7 @@ from infra_monitor.readmodel.schemas import (
     SiteRow,
     VcEndpointOut,
 )
+from infra_monitor.readmodel.schemas import DeviceDetail as BaseDeviceDetail
 from infra_monitor.readmodel.sites import device_states
 from infra_monitor.readmodel.uptime import availability_figures, figure_fields, load_windows
 from infra_monitor.status.engine.states import State
@@ -100,9 +104,21 @@ def _vc(conn: Connection, site_id: int) -> list[VcEndpointOut]:
             for r in conn.execute(stmt)]
 
 
+class DeviceDetail(BaseDeviceDetail):
+    """The device page (same name in the API's schema): the base detail and every check of the device."""
+
+    checks: list[CheckState] = Field(default_factory=list, description="every check of the device, each with its "
+                                                                       "own state: availability checks first")
+
+
+DeviceChecksDetail = DeviceDetail
+
+
 def _measurements(conn: Connection, where: Any) -> list[Measurement]:
+    """The latest result of every availability check (the device's own checks) of the devices ``where``."""
     stmt = (select(LR.device_id, LR.kind, LR.ts, LR.success, LR.rtt_avg_ms, LR.loss_pct, LR.error, DEV.name)
-            .join(Device, DEV.id == LR.device_id).where(where).order_by(DEV.name, LR.kind))
+            .join(Device, DEV.id == LR.device_id).where(where, LR.availability.is_(True))
+            .order_by(DEV.name, LR.kind, LR.check_key))
     return [Measurement(device_id=r.device_id, device_name=r.name, kind=r.kind, at=r.ts, success=r.success,
                         rtt_avg_ms=r.rtt_avg_ms, loss_pct=r.loss_pct, error=r.error) for r in conn.execute(stmt)]
 
@@ -173,7 +189,7 @@ def _interfaces(conn: Connection, device_id: int) -> list[InterfaceOut]:
 
 
 def device_detail(conn: Connection, device_id: int, now: datetime, regions: Regions,
-                  event_limit: int = 30) -> DeviceDetail | None:
+                  event_limit: int = 30) -> DeviceChecksDetail | None:
     """Everything the device page shows, or None when there is no such device."""
     found = device_states(conn, DEV.id == device_id)
     if not found:
@@ -183,9 +199,10 @@ def device_detail(conn: Connection, device_id: int, now: datetime, regions: Regi
     _light, site = _site(conn, regions, slug=slug)
     assert site is not None
     avail = _availability(conn, now, regions, DEV.id == device_id)
-    return DeviceDetail(device=device, site=site, interfaces=_interfaces(conn, device_id),
-                        measurements=_measurements(conn, DEV.id == device_id),
-                        events=events(conn, event_limit, device_id=device_id), **avail)
+    return DeviceChecksDetail(device=device, site=site, interfaces=_interfaces(conn, device_id),
+                              measurements=_measurements(conn, DEV.id == device_id),
+                              checks=mark_unswept(conn, latest_checks(conn, device_ids=[device_id])),
+                              events=events(conn, event_limit, device_id=device_id), **avail)
 
 
-__all__ = ["device_detail", "site_detail"]
+__all__ = ["DeviceChecksDetail", "device_detail", "site_detail"]

@@ -1,5 +1,5 @@
 """Paged, filtered, searchable inventory lists (sites, devices, circuits, videoconference endpoints) and the
-global search across them.
+global search across them (and the services of :mod:`infra_monitor.readmodel.services`).
 
 Every list is two queries whatever the inventory's size: a ``COUNT`` and one page of rows (``LIMIT`` /
 ``OFFSET``, ordered by a unique key so pages never overlap). Search uses the folded ``search_text`` columns of
@@ -42,7 +42,7 @@ TENANT = Tenant.__table__.c  # type: ignore[attr-defined]
 TERM = CircuitTermination.__table__.c  # type: ignore[attr-defined]
 MCU = Device.__table__.alias("mcu")  # type: ignore[attr-defined]
 KINDS = ("sites", "devices", "circuits", "vc")
-SEARCH_KINDS = (*KINDS, "regions", "tenants")
+SEARCH_KINDS = (*KINDS, "services", "regions", "tenants")
 PER_PAGE_CHOICES = (25, 50, 100, 250, 500)
 DEFAULT_PER_PAGE = 50
 STATES = ("up", "down", "unreachable", "maintenance", "unknown")
@@ -328,6 +328,15 @@ def _tenant_hits(conn: Connection, q: str, limit: int) -> SearchGroup:
     return SearchGroup("tenants", count, hits, None)
 
 
+def _service_hits(conn: Connection, q: str, limit: int) -> SearchGroup:
+    from infra_monitor.readmodel.services import ServiceQuery, service_list
+
+    found = service_list(conn, ServiceQuery(q=q, per_page=limit))
+    hits = [SearchHit(r.name, " · ".join(x for x in (r.device, r.target) if x), f"/services/{r.id}")
+            for r in found.rows]
+    return SearchGroup("services", found.count, hits, "/services?" + urlencode({"q": q}))
+
+
 def global_search(conn: Connection, q: str, regions: Regions, limit: int = 10) -> list[SearchGroup]:
     """Matches of ``q`` in every inventory kind, ``limit`` per kind with the kind's total; empty kinds left out."""
     if not _words(q):
@@ -351,6 +360,7 @@ def global_search(conn: Connection, q: str, regions: Regions, limit: int = 10) -
     groups.append(SearchGroup("circuits", circuits.count, [SearchHit(r.cells["cid"], " · ".join(
         x for x in (r.cells["provider"], r.cells["z_site"]) if x), r.href or "") for r in circuits.rows],
         f"/inventory/circuits{more}"))
+    groups.append(_service_hits(conn, q, limit))
     groups.append(_region_hits(conn, q, limit))
     groups.append(_tenant_hits(conn, q, limit))
     return [g for g in groups if g.count]

@@ -87,7 +87,8 @@ def _ratio(total: float | None, n: int | None) -> float | None:
 
 def device_series(conn: Connection, device_id: int, metric: str, period_name: str, now: datetime,
                   subject: str = "", kind: str = "icmp") -> Series:
-    """RTT or loss of one device over a period (one grouped query)."""
+    """RTT or loss of one device's ``kind`` check (its key is the kind: ``icmp``, ``snmp``) over a period (one
+    grouped query). Any other check: :func:`infra_monitor.readmodel.checks.check_series`."""
     period = PERIODS[period_name]
     start, end, steps = _grid(period, now)
     step = literal(period.step, Integer)
@@ -97,14 +98,14 @@ def device_series(conn: Connection, device_id: int, metric: str, period_name: st
                        func.max(func.coalesce(PR.rtt_max_ms, PR.rtt_avg_ms)).label("mx"),
                        func.sum(PR.rtt_avg_ms).label("rs"), func.count(PR.rtt_avg_ms).label("rn"),
                        func.sum(PR.loss_pct).label("ls"), func.count(PR.loss_pct).label("ln"))
-                .where(PR.device_id == device_id, PR.kind == kind, PR.ts >= start, PR.ts < end)
+                .where(PR.device_id == device_id, PR.check_key == kind, PR.ts >= start, PR.ts < end)
                 .group_by(g).order_by(g))
     else:
         g = (epoch_seconds(conn, RU.bucket) // step) * step
         stmt = (select(g.label("g"), func.min(RU.rtt_min_ms).label("mn"), func.max(RU.rtt_max_ms).label("mx"),
                        func.sum(RU.rtt_sum_ms).label("rs"), func.sum(RU.rtt_n).label("rn"),
                        func.sum(RU.loss_sum_pct).label("ls"), func.sum(RU.loss_n).label("ln"))
-                .where(RU.resolution == period.resolution, RU.device_id == device_id, RU.kind == kind,
+                .where(RU.resolution == period.resolution, RU.device_id == device_id, RU.check_key == kind,
                        RU.bucket >= start, RU.bucket < end)
                 .group_by(g).order_by(g))
     rows = {int(r.g): r for r in conn.execute(stmt)}

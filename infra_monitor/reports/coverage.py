@@ -25,6 +25,7 @@ from infra_monitor.reports.common import (
     covered_pct,
     level_col,
     merge_stats,
+    state_col,
     stats_of,
     sum_av,
 )
@@ -152,7 +153,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
         rows=level_rows)
     district_table, chart = _by_district(ds, ends, connected)
     gaps = _gap_tables(ds, ends, connected)
-    summary = _summary(ds, level_rows)
+    hosted = _hosted_table(ds)
+    summary = [*_summary(ds, level_rows), *_hosted_summary(ds)]
     plan_names = sorted({str(r["plan"]) for r in level_rows if r["plan"] and r["target"] is not None})
     plan_text = (t("Chỉ tiêu áp dụng: " + ", ".join(plan_names), "Targets applied: " + ", ".join(plan_names))
                  if plan_names else t(f"Không có chỉ tiêu kế hoạch nào có hiệu lực vào ngày {p.as_of:%d/%m/%Y}.",
@@ -173,8 +175,50 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
                 paragraphs=[t("Mỗi loại thiếu hụt được liệt kê riêng, không gộp.",
                               "Each kind of gap is listed apart.")],
                 tables=[g.key for g in gaps]),
+        Section(title=t("Hệ thống đặt tại Trung tâm dữ liệu", "Systems hosted in the data center"),
+                paragraphs=[t("Các dịch vụ được tính vào chỉ tiêu hệ thống dùng chung, chuyên ngành (kế hoạch: trên "
+                              "95 hệ thống), theo danh mục tại thời điểm lập báo cáo; trạng thái máy chủ là trạng "
+                              "thái mạng của máy chủ chạy hệ thống vào cuối kỳ, không phải của bản thân hệ thống.",
+                              "The services counted toward the shared and specialised systems (the plan: more than "
+                              "95), as inventoried when the report is made; the server state is the network state "
+                              "of the server running the system at the end of the period, not the system's own.")],
+                tables=[hosted.key]),
     ]
-    return summary, notes, sections, [level_table, district_table, *gaps], [chart]
+    return summary, notes, sections, [level_table, district_table, *gaps, hosted], [chart]
+
+
+CRITICALITY = {"low": t("Thấp", "Low"), "medium": t("Trung bình", "Medium"), "high": t("Cao", "High"),
+               "critical": t("Rất quan trọng", "Critical")}
+
+
+def _hosted_table(ds: Dataset) -> Table:
+    rows: list[dict[str, Cell]] = []
+    for h in ds.hosted:
+        device = ds.devices.get(h.device_id)
+        server_state = codec_state(ds, h.device_id) if device is not None else "no_data"
+        rows.append({"name": h.name, "tenant": h.tenant, "criticality": h.criticality,
+                     "server": device.name if device else None, "checked": 1 if h.checked else 0,
+                     "server_state_at_end": server_state})
+    return Table(
+        key="hosted_systems", title=t("Hệ thống đặt tại Trung tâm dữ liệu", "Systems hosted in the data center"),
+        columns=[col("name", "Hệ thống", "System"), col("tenant", "Đơn vị chủ quản", "Owning agency"),
+                 col("criticality", "Mức độ quan trọng", "Criticality", ColumnType.ENUM, CRITICALITY),
+                 col("server", "Máy chủ", "Server"), col("checked", "Được giám sát", "Monitored", INT),
+                 state_col("server_state_at_end", "Máy chủ (cuối kỳ)", "Server (end)")],
+        rows=rows)
+
+
+def _hosted_summary(ds: Dataset) -> list[SummaryItem]:
+    target = ds.targets.get("hosted_systems")
+    applies = target is not None and target.expired_on is None
+    return [SummaryItem(key="hosted_systems_target", label=t("Hệ thống tại TTDL: chỉ tiêu", "Hosted systems: target"),
+                        value=target.target if applies and target else None, type=ColumnType.INT),
+            SummaryItem(key="hosted_systems_inventoried",
+                        label=t("Hệ thống tại TTDL: đã có trong danh mục", "Hosted systems: inventoried"),
+                        value=len(ds.hosted), type=ColumnType.INT),
+            SummaryItem(key="hosted_systems_monitored",
+                        label=t("Hệ thống tại TTDL: được giám sát", "Hosted systems: monitored"),
+                        value=sum(1 for h in ds.hosted if h.checked), type=ColumnType.INT)]
 
 
 def _vc_tally(ds: Dataset, connected: set[int]) -> dict[str, Cell]:

@@ -45,7 +45,9 @@ from inventory.models import (
     Interface,
     Provider,
     Rack,
+    Service,
     Site,
+    Tenant,
     VideoconferenceEndpoint,
 )
 
@@ -119,6 +121,18 @@ class CircuitInfo:
         return next((t for t in self.terminations if t.side == side), None)
 
 
+@dataclass(frozen=True)
+class HostedInfo:
+    """A service counting toward the plan's systems hosted in the data center."""
+
+    id: int
+    name: str
+    device_id: int
+    tenant: str | None
+    criticality: str
+    checked: bool       # active, monitoring on, on a monitored device
+
+
 @dataclass
 class Dataset:
     params: ReportParams
@@ -133,6 +147,7 @@ class Dataset:
     windows: list[MaintenanceWindow]
     maintenance: dict[int, list[tuple[datetime, datetime]]]   # per device, merged, within the period
     device_tl: dict[int, list[Segment]] = field(default_factory=dict)
+    hosted: list[HostedInfo] = field(default_factory=list)
     site_tl: dict[int, list[Segment]] = field(default_factory=dict)   # network devices only (codecs apart)
     # Figures derived from one timeline, computed once: id(timeline) -> (timeline, value); the timeline is
     # kept in the entry so its id cannot be reused while the dataset lives.
@@ -227,6 +242,7 @@ def load(conn: Connection, params: ReportParams, now: datetime | None = None) ->
         maintenance = maintenance_by_device(windows, params.start, stop, scope)
     ds = Dataset(params=params, generated_at=now, stop=stop, regions=regions, targets=load_targets(conn, params.as_of),
                  sites=sites, devices=devices, vc=vc, circuits=circuits, windows=windows, maintenance=maintenance)
+    ds.hosted = _hosted(conn, devices)
     ids = [i for i, x in devices.items() if x.monitored]
     ds.device_tl = device_timelines(load_intervals(conn, params.start, stop), params.start, stop, ids, maintenance)
     by_site: dict[int, list[tuple[int, list[Segment]]]] = {}
@@ -235,6 +251,18 @@ def load(conn: Connection, params: ReportParams, now: datetime | None = None) ->
             by_site.setdefault(devices[i].site_id, []).append((i, ds.device_tl[i]))
     ds.site_tl = {sid: site_timeline(by_site.get(sid, []), params.start, stop) for sid in sites}
     return ds
+
+
+def _hosted(conn: Connection, devices: Mapping[int, DeviceInfo]) -> list[HostedInfo]:
+    """The hosted systems (services with ``counts_toward = hosted_systems``) as inventoried now: one query."""
+    sv, tn = Service.__table__.c, Tenant.__table__.c  # type: ignore[attr-defined]
+    rows = _rows(conn, select(sv.id, sv.name, sv.device_id, tn.name.label("tenant"), sv.criticality, sv.status,
+                              sv.monitoring_enabled)
+                 .select_from(Service.__table__.outerjoin(Tenant, tn.id == sv.tenant_id))  # type: ignore[attr-defined]
+                 .where(sv.counts_toward == "hosted_systems").order_by(sv.name, sv.id))
+    return [HostedInfo(x.id, x.name, x.device_id, x.tenant, x.criticality,
+                       x.status == "active" and bool(x.monitoring_enabled) and x.device_id in devices
+                       and devices[x.device_id].monitored) for x in rows]
 
 
 def load_intervals(conn: Connection, start: datetime, stop: datetime) -> list[StateInterval]:

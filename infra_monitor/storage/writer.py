@@ -1,4 +1,7 @@
-"""Batch writes per sweep: raw rows, latest state and both rollup levels, with SQLAlchemy Core.
+"""Batch writes per sweep: raw rows, latest state per check and the rollup levels, with SQLAlchemy Core.
+
+A :class:`ResultRecord` is one check's result: ``check_key`` (default: its kind, the one check per kind a
+device had before 0007), the hot fields, and ``measurements`` (everything the kind measured, stored as JSON).
 
 One sweep costs a constant number of statements whatever its size: one multi-row INSERT per raw table and
 one executemany upsert per rollup table and resolution.
@@ -17,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from infra_monitor.storage.models import (
+    CHECK_KEY_MAX,
     RESOLUTIONS,
     CounterState,
     InterfaceRollup,
@@ -39,6 +43,15 @@ class ResultRecord:
     loss_pct: float | None = None
     error: str | None = None
     sys_uptime_s: float | None = None
+    check_key: str = ""
+    service_id: int | None = None
+    availability: bool = True
+    measurements: dict[str, float] | None = None
+    info: dict[str, str] | None = None
+
+    @property
+    def check(self) -> str:
+        return (self.check_key or self.kind)[:CHECK_KEY_MAX]
 
 
 @dataclass(slots=True)
@@ -99,29 +112,32 @@ def _trim(err: str | None) -> str | None:
 
 def write_results(conn: Connection, records: Sequence[ResultRecord], poller_group: str = "default",
                   day_offset_s: int = 0) -> None:
-    """Raw rows, latest_result upserts and rollups for one sweep's results."""
+    """Raw rows, latest_result upserts (one per check) and rollups for one sweep's results."""
     if not records:
         return
     conn.execute(insert(ProbeResultRow.__table__), [  # type: ignore[attr-defined]
-        {"ts": r.ts, "device_id": r.device_id, "kind": r.kind, "success": r.success, "rtt_min_ms": r.rtt_min_ms,
-         "rtt_avg_ms": r.rtt_avg_ms, "rtt_max_ms": r.rtt_max_ms, "loss_pct": r.loss_pct, "error": _trim(r.error),
+        {"ts": r.ts, "device_id": r.device_id, "check_key": r.check, "kind": r.kind, "service_id": r.service_id,
+         "success": r.success, "rtt_min_ms": r.rtt_min_ms, "rtt_avg_ms": r.rtt_avg_ms, "rtt_max_ms": r.rtt_max_ms,
+         "loss_pct": r.loss_pct, "error": _trim(r.error), "measurements": r.measurements or None,
          "poller_group": poller_group}
         for r in records
     ])
     latest_t = LatestResult.__table__  # type: ignore[attr-defined]
     stmt = _insert(conn, latest_t)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["device_id", "kind"],
-        set_={c: stmt.excluded[c] for c in ("ts", "success", "rtt_avg_ms", "loss_pct", "error", "sys_uptime_s")},
-    )
+    cols = ("kind", "service_id", "availability", "ts", "success", "rtt_avg_ms", "loss_pct", "error", "sys_uptime_s",
+            "measurements", "info")
+    stmt = stmt.on_conflict_do_update(index_elements=["device_id", "check_key"],
+                                      set_={c: stmt.excluded[c] for c in cols})
     latest: dict[tuple[int, str], ResultRecord] = {}
     for r in records:
-        prev = latest.get((r.device_id, r.kind))
+        prev = latest.get((r.device_id, r.check))
         if prev is None or r.ts >= prev.ts:
-            latest[(r.device_id, r.kind)] = r
+            latest[(r.device_id, r.check)] = r
     conn.execute(stmt, [
-        {"device_id": r.device_id, "kind": r.kind, "ts": r.ts, "success": r.success, "rtt_avg_ms": r.rtt_avg_ms,
-         "loss_pct": r.loss_pct, "error": _trim(r.error), "sys_uptime_s": r.sys_uptime_s}
+        {"device_id": r.device_id, "check_key": r.check, "kind": r.kind, "service_id": r.service_id,
+         "availability": r.availability, "ts": r.ts, "success": r.success, "rtt_avg_ms": r.rtt_avg_ms,
+         "loss_pct": r.loss_pct, "error": _trim(r.error), "sys_uptime_s": r.sys_uptime_s,
+         "measurements": r.measurements or None, "info": r.info or None}
         for r in latest.values()
     ])
     for resolution in RESOLUTIONS:
@@ -131,12 +147,12 @@ def write_results(conn: Connection, records: Sequence[ResultRecord], poller_grou
 def _aggregate_results(records: Iterable[ResultRecord], resolution: int, day_offset_s: int) -> list[dict[str, Any]]:
     acc: dict[tuple[int, str, datetime], dict[str, Any]] = {}
     for r in records:
-        key = (r.device_id, r.kind, bucket_start(r.ts, resolution, day_offset_s))
+        key = (r.device_id, r.check, bucket_start(r.ts, resolution, day_offset_s))
         a = acc.get(key)
         if a is None:
-            a = acc[key] = {"resolution": resolution, "device_id": r.device_id, "kind": r.kind, "bucket": key[2],
-                            "count": 0, "successes": 0, "rtt_min_ms": None, "rtt_max_ms": None, "rtt_sum_ms": 0.0,
-                            "rtt_n": 0, "loss_sum_pct": 0.0, "loss_n": 0}
+            a = acc[key] = {"resolution": resolution, "device_id": r.device_id, "check_key": r.check,
+                            "kind": r.kind, "bucket": key[2], "count": 0, "successes": 0, "rtt_min_ms": None,
+                            "rtt_max_ms": None, "rtt_sum_ms": 0.0, "rtt_n": 0, "loss_sum_pct": 0.0, "loss_n": 0}
         a["count"] += 1
         a["successes"] += int(r.success)
         if r.rtt_avg_ms is not None:
@@ -159,7 +175,7 @@ def _upsert_rollups(conn: Connection, resolution: int, rows: list[dict[str, Any]
     stmt = _insert(conn, t)
     ex = stmt.excluded
     stmt = stmt.on_conflict_do_update(
-        index_elements=["resolution", "device_id", "kind", "bucket"],
+        index_elements=["resolution", "device_id", "check_key", "bucket"],
         set_={
             "count": t.c.count + ex.count,
             "successes": t.c.successes + ex.successes,

@@ -16,6 +16,7 @@ from inventory.models.dcim import (
 from inventory.models.extras import CoverageTarget, JournalEntry, ObjectChange, Tag
 from inventory.models.ipam import IPAddress
 from inventory.models.regions import Region, RegionChange, RegionParentLink
+from inventory.models.services import Service
 from inventory.models.snmp import SnmpProfile
 from inventory.models.tenancy import Tenant
 from inventory.models.vc import VideoconferenceEndpoint
@@ -23,8 +24,8 @@ from inventory.models.vc import VideoconferenceEndpoint
 __all__ = [
     "Circuit", "CircuitTermination", "CircuitType", "CoverageTarget", "Device", "DeviceRole", "DeviceType",
     "IPAddress", "Interface", "InventoryModel", "JournalEntry", "Location", "Manufacturer", "ObjectChange",
-    "Platform", "PrimaryModel", "Provider", "Rack", "Region", "RegionChange", "RegionParentLink", "Site",
-    "SnmpProfile", "Tag", "Tenant", "VideoconferenceEndpoint", "utcnow",
+    "Platform", "PrimaryModel", "Provider", "Rack", "Region", "RegionChange", "RegionParentLink", "Service",
+    "Site", "SnmpProfile", "Tag", "Tenant", "VideoconferenceEndpoint", "utcnow",
 ]
 
 # Session hooks that apply to every write: the change log and the search index (import order matters not).

@@ -162,8 +162,8 @@ def test_loader_skips_bad_devices_and_builds_the_others(inventory: Engine, liste
     assert sorted(t.device for t in idx.targets["icmp"]) == ["bad-fields", "bad-snmp", "good-1", "good-2"]
     assert [t.device for t in idx.targets["snmp"]] == ["good-1"]
     assert sorted(t.device for t in idx.targets["tcp"]) == ["bad-snmp", "good-1", "good-2"]
-    assert all(t.port == listener for t in idx.targets["tcp"])
-    assert [(t.device, t.url) for t in idx.targets["http"]] == [("good-1", "http://127.0.0.1:9/")]
+    assert all(t.param("port") == listener for t in idx.targets["tcp"])
+    assert [(t.device, t.param("url")) for t in idx.targets["http"]] == [("good-1", "http://127.0.0.1:9/")]
 
     skipped = {(dev, kind): reason for dev, kind, reason in idx.skipped}
     assert set(skipped) == {(ids["bad-snmp"], "snmp"), (ids["bad-fields"], "tcp"), (ids["bad-fields"], "http")}

@@ -73,3 +73,37 @@ def test_config_file_from_environment_variable(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("[web]\nport = 8123\n")
     assert load_settings(None, environ={"INFRA_MONITOR_CONFIG": str(cfg)}).web.port == 8123
+
+
+def test_example_config_has_a_section_for_every_registered_kind_with_every_setting() -> None:
+    from probes.registry import KINDS
+
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    for name, kind in KINDS.items():
+        section = text.split(f"[probes.{name}]", 1)[1].split("\n[", 1)[0]
+        keys = {line.split("=")[0].strip() for line in section.splitlines() if "=" in line}
+        assert keys == set(kind.settings.model_fields), (name, set(kind.settings.model_fields) ^ keys)
+
+
+def test_kind_settings_that_could_not_be_set_before_are_settable(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[probes.http]\nverify_tls = false\nfollow_redirects = false\nca_file = "/etc/ssl/ca.pem"\n'
+                   "[probes.snmp]\nmax_repetitions = 10\n[probes.dns]\nport = 5353\n")
+    s = load_settings(cfg, environ={})
+    assert (s.probes.http.verify_tls, s.probes.http.follow_redirects, s.probes.http.ca_file) == (
+        False, False, "/etc/ssl/ca.pem")
+    assert s.probes.snmp.max_repetitions == 10 and s.probes.dns.port == 5353
+    assert s.probes.tcp.timeout_s == 3.0  # no section: the kind's own defaults
+
+
+@pytest.mark.parametrize(("body", "key", "hint"), [
+    ("[probes.smtp]\nenabled = true\n", "probes", "[probes.smtp] is not a probe kind; known kinds: icmp, snmp"),
+    ("[probes.dns]\nport = 0\n", "probes.dns.port", "greater than or equal to 1"),
+    ("[probes.tcp]\npackets = 3\n", "probes.tcp.packets", "unknown key"),
+])
+def test_probe_sections_are_validated_by_their_kind(tmp_path: Path, body: str, key: str, hint: str) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(body)
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, environ={})
+    assert key in str(err.value) and hint in str(err.value)

@@ -126,3 +126,42 @@ def test_probe_once_cli_prints_json_per_target_and_stores(env: tuple[Settings, E
     assert CliRunner().invoke(app, ["--lang", "en", "probe"]).exit_code == 2
     bad = CliRunner().invoke(app, ["--lang", "en", "probe", "--once", "--kind", "smoke-signal"])
     assert bad.exit_code == 2 and "unknown probe kind" in bad.output
+
+
+def test_services_become_one_check_per_port_and_decide_no_device_state(env: tuple[Settings, Engine],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from inventory.models import Service
+
+    settings, engine = env
+    listener = socket.socket()
+    listener.bind(("127.0.0.12", 0))
+    listener.listen()
+    open_port = listener.getsockname()[1]
+    with Session(engine) as s:
+        devices = {d.name: d for d in s.execute(select(Device)).scalars()}
+        s.add_all([
+            Service(device_id=devices["rt-b"].id, name="SSH + HTTPS", kind="tcp", ports=[open_port, 9]),
+            Service(device_id=devices["rt-b"].id, name="Old", kind="tcp", ports=[22], status="offline"),
+            Service(device_id=devices["rt-b"].id, name="Quiet", kind="tcp", ports=[23], monitoring_enabled=False),
+            Service(device_id=devices["no-monitor"].id, name="Unwatched", kind="tcp", ports=[24]),
+        ])
+        s.commit()
+        svc_id = s.execute(select(Service.id).where(Service.name == "SSH + HTTPS")).scalar_one()
+        idx = load_targets(s, kinds=("tcp",))
+    assert [(t.device, t.check_key, t.availability, t.service_id) for t in idx.targets["tcp"]] == [
+        ("rt-b", f"service:{svc_id}:tcp:{open_port}", False, svc_id),
+        ("rt-b", f"service:{svc_id}:tcp:9", False, svc_id)]
+    monkeypatch.setenv("INFRA_MONITOR_DATABASE__URL", settings.database.url)
+    result = CliRunner().invoke(app, ["--lang", "en", "probe", "--once", "--kind", "tcp", "--json"])
+    listener.close()
+    assert result.exit_code == 0, result.output
+    with Session(engine) as s:
+        latest = {r.check_key: r for r in s.execute(select(LatestResult)).scalars()}
+        assert latest[f"service:{svc_id}:tcp:{open_port}"].success
+        assert not latest[f"service:{svc_id}:tcp:9"].success
+        assert {r.availability for r in latest.values()} == {False}
+        assert {r.service_id for r in latest.values()} == {svc_id}
+        # service checks alone evaluate no device: rt-b has one port down and is not DOWN (nor UP: no
+        # availability check has run yet)
+        states = {r.device_id: r.state for r in s.execute(select(DeviceStatusRow)).scalars()}
+        assert states.get(devices["rt-b"].id, "unknown") == "unknown"

@@ -113,7 +113,7 @@ def test_stored_secrets_are_ciphertext_and_the_targets_get_the_plaintext(
         assert not any(p in value for p in PLAINTEXTS)
     with Session(migrated_engine) as s:
         idx = load_targets(s)
-    creds = {t.device: t.snmp for t in idx.targets["snmp"]}
+    creds = {t.device: t.param("snmp") for t in idx.targets["snmp"]}
     assert creds["r-v2c"] is not None and creds["r-v2c"].community == COMMUNITY
     assert creds["r-v3"] is not None and (creds["r-v3"].auth_key, creds["r-v3"].priv_key) == (AUTH, PRIV)
     assert idx.skipped == []
@@ -156,7 +156,7 @@ def test_rotation_from_a_to_b_then_dropping_a(migrated_engine: Engine, monkeypat
     assert all(opens_with(v, KEY_B) and not opens_with(v, KEY_A) for v in under_b)
     with Session(migrated_engine) as s:
         idx = load_targets(s)
-    assert {t.device: t.snmp.community for t in idx.targets["snmp"] if t.snmp}["r-v2c"] == COMMUNITY
+    assert {t.device: t.param("snmp").community for t in idx.targets["snmp"] if t.param("snmp")}["r-v2c"] == COMMUNITY
     status = cli(migrated_engine, monkeypatch, "secrets", "status", "--json")
     assert status.exit_code == 0, status.output
     counts = json.loads(status.stdout)["columns"]
@@ -248,7 +248,7 @@ def test_other_writes_keep_an_undecryptable_secret_and_a_new_value_replaces_it(
     assert opens_with(after, KEY_B) and not opens_with(after, KEY_A)
     with Session(migrated_engine) as s:
         idx = load_targets(s)
-    assert {t.device: t.snmp.community for t in idx.targets["snmp"] if t.snmp}["r-v2c"] == "c-new"
+    assert {t.device: t.param("snmp").community for t in idx.targets["snmp"] if t.param("snmp")}["r-v2c"] == "c-new"
 
 
 def test_export_with_secrets_writes_plaintext_and_its_import_stores_ciphertext(
@@ -273,14 +273,14 @@ def test_export_with_secrets_writes_plaintext_and_its_import_stores_ciphertext(
 
 def test_an_snmp_probe_works_with_a_community_stored_encrypted(
         migrated_engine: Engine, monkeypatch: pytest.MonkeyPatch, snmpd: LocalSnmpd) -> None:  # noqa: F811
-    from probes.base import ProbeSettings
+    from probes.snmp import SnmpSettings
 
     use_keys(monkeypatch, KEY_A)
     fill(migrated_engine, inventory_doc(community=snmpd.v2c.community, port=snmpd.port))
     assert snmpd.v2c.community not in stored(migrated_engine)["v2c"][0]
     with Session(migrated_engine) as s:
         [target] = [t for t in load_targets(s).targets["snmp"] if t.device == "r-v2c"]
-    result = probe_once("snmp", target, ProbeSettings(timeout_s=1.0, retries=1))
+    result = probe_once("snmp", target, SnmpSettings(timeout_s=1.0, snmp_retries=1))
     assert result.success, result.error
     assert result.info["sys_name"] == snmpd.sys_name
 

@@ -42,7 +42,9 @@ from infra_monitor.status.store.sweeps import load_intervals
 from infra_monitor.storage.models import InterfaceSampleRow, ProbeResultRow
 from inventory.importer import import_document
 from inventory.models import Device, Interface
-from probes.base import ProbeContext, ProbeResult, ProbeSettings, SnmpCredentials, Target
+from probes.base import ProbeContext, ProbeResult, SnmpCredentials, Target
+from probes.icmp import IcmpSettings
+from probes.snmp import SnmpSettings
 from probes.sweep import run_sweep
 from tests.lab.late_udp import late_reply_times, start_late_udp_relay
 from tests.lab.netlab import Lab
@@ -210,13 +212,14 @@ def test_answers_after_the_deadline_are_failures_and_never_answer_the_next_sweep
     assert len(icmp_late) >= 6  # 3 packets x 2 sweeps, all answered, all too late
     assert any(windows["icmp"][1][0] <= t <= windows["icmp"][1][1] for t in icmp_late), (icmp_late, windows)
     # and the answers are real: with a timeout longer than the delay both devices answer
-    patient = ProbeSettings(timeout_s=2.0, retries=0, packets=1)
 
     async def patient_sweeps() -> tuple[bool, bool]:
         async with ProbeContext() as ctx:
             creds = SnmpCredentials(version="2c", community="public")
-            s = await run_sweep("snmp", [Target(key="r", address=relay, snmp=creds)], patient, ctx)
-            i = await run_sweep("icmp", [Target(key="i", address=late_icmp)], patient, ctx)
+            s = await run_sweep("snmp", [Target(key="r", address=relay, params={"snmp": creds})],
+                                SnmpSettings(timeout_s=2.0, snmp_retries=0), ctx)
+            i = await run_sweep("icmp", [Target(key="i", address=late_icmp)],
+                                IcmpSettings(timeout_s=2.0, packets=1), ctx)
             return s.results[0].success, i.results[0].success
 
     assert asyncio.run(patient_sweeps()) == (True, True)

@@ -29,7 +29,7 @@ def test_import_logs_every_created_object_under_one_request_with_secrets_masked(
 
     changes = _changes(cli, "--request-id", request_id)
 
-    assert len(changes) == 89
+    assert len(changes) == 92
     assert {c["action"] for c in changes} == {"create"}
     assert {c["actor"] for c in changes} == {changes[0]["actor"]} and changes[0]["actor"].startswith("cli")
     v3 = next(c for c in changes if c["object_type"] == "snmp_profile" and c["object_repr"] == "demo-v3")

@@ -22,7 +22,7 @@ def test_valid_document_imports_and_prints_counts_per_model(cli: Cli, engine: En
     result = cli("import", write_yaml(example_document(), tmp_path / "inv.yaml"))
 
     assert result.exit_code == 0, result.output
-    assert "created 89, updated 0, unchanged 0" in result.stdout
+    assert "created 92, updated 0, unchanged 0" in result.stdout
     assert any(line.split() == ["device", "6", "0", "0"] for line in result.stdout.splitlines())
     with Session(engine) as s:
         core = s.scalars(select(Device).where(Device.name == "dc-core-01")).one()

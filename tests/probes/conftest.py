@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from probes.base import ProbeContext, ProbeResult, ProbeSettings, SnmpCredentials, Target
+from probes.base import ProbeContext, ProbeResult, SnmpCredentials, Target
+from probes.plugin import KindSettings
 from probes.sweep import run_sweep
 from tests.requirements import require_commands
 
@@ -26,7 +27,7 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
         return int(s.getsockname()[1])
 
 
-def probe_once(kind: str, target: Target, settings: ProbeSettings, **ctx_options: Any) -> ProbeResult:
+def probe_once(kind: str, target: Target, settings: KindSettings, **ctx_options: Any) -> ProbeResult:
     """Probe one target the way a sweep does, in a fresh event loop and ProbeContext."""
 
     async def main() -> ProbeResult:
@@ -47,7 +48,8 @@ class LocalSnmpd:
     v3: dict[str, SnmpCredentials]
 
     def target(self, creds: SnmpCredentials, key: str = "device:1", interfaces: tuple[str, ...] = ("lo",)) -> Target:
-        return Target(key=key, address="127.0.0.1", device="snmpd", snmp=creds, interfaces=interfaces)
+        return Target(key=key, address="127.0.0.1", device="snmpd",
+                      params={"snmp": creds, "interfaces": interfaces})
 
 
 V3_USERS = {  # user: (auth_protocol, priv_protocol, net-snmp auth, net-snmp priv)

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from probes.base import ProbeContext, ProbeSettings, Target
+from probes.base import ProbeContext, Target
+from probes.icmp import IcmpSettings
 from probes.sweep import run_sweep
 from tests.probes.conftest import probe_once
 from tests.requirements import missing, require_raw_icmp, require_root_netns
 
 REPO = Path(__file__).resolve().parents[2]
-FAST = ProbeSettings(timeout_s=0.5, packets=3, packet_interval_s=0.02)
+FAST = IcmpSettings(timeout_s=0.5, packets=3, packet_interval_s=0.02)
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +51,7 @@ def test_reply_from_another_address_does_not_count() -> None:
 
 def test_every_loopback_address_gets_its_own_reply_in_one_sweep() -> None:
     targets = [Target(key=f"h{i}", address=f"127.0.{i // 250}.{i % 250 + 1}") for i in range(400)]
-    settings = ProbeSettings(timeout_s=1.0, packets=2, packet_interval_s=0.05, concurrency=400)
+    settings = IcmpSettings(timeout_s=1.0, packets=2, packet_interval_s=0.05, concurrency=400)
 
     async def main() -> list[tuple[str, float]]:
         async with ProbeContext() as ctx:
@@ -81,12 +82,13 @@ def test_send_failure_loses_that_packet_with_the_reason() -> None:
     # a namespace with no route at all: the kernel refuses the send (nothing leaves the namespace)
     out = _in_throwaway_netns("""
         import asyncio
-        from probes.base import ProbeContext, ProbeSettings, Target
+        from probes.base import ProbeContext, Target
+        from probes.icmp import IcmpSettings
         from probes.sweep import run_sweep
         async def main():
             async with ProbeContext() as ctx:
                 report = await run_sweep("icmp", [Target(key="x", address="203.0.113.7")],
-                                         ProbeSettings(timeout_s=0.5, packets=2, packet_interval_s=0.02), ctx)
+                                         IcmpSettings(timeout_s=0.5, packets=2, packet_interval_s=0.02), ctx)
                 r = report.results[0]
                 print(r.success, int(r.measurements["sent"]), int(r.measurements["received"]), r.error, sep="|")
         asyncio.run(main())
@@ -101,13 +103,14 @@ def test_unprivileged_ping_socket_is_used_when_raw_sockets_are_not() -> None:
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
         with open("/proc/sys/net/ipv4/ping_group_range", "w") as fh:
             fh.write("0 2147483647")
-        from probes.base import ProbeContext, ProbeSettings, Target
+        from probes.base import ProbeContext, Target
+        from probes.icmp import IcmpSettings
         from probes.sweep import run_sweep
         async def main():
             async with ProbeContext(icmp_modes=("dgram",)) as ctx:
                 report = await run_sweep("icmp", [Target(key="lo", address="127.0.0.1"),
                                                   Target(key="other", address="0.0.0.0")],
-                                         ProbeSettings(timeout_s=0.5, packets=2, packet_interval_s=0.02), ctx)
+                                         IcmpSettings(timeout_s=0.5, packets=2, packet_interval_s=0.02), ctx)
                 print(ctx.icmp.mode(), *(int(r.measurements["received"]) for r in report.results))
         asyncio.run(main())
     """)

@@ -12,8 +12,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from probes.base import ProbeContext, ProbeResult, ProbeSettings, SnmpCredentials, Target
+from probes.base import ProbeContext, ProbeResult, SnmpCredentials, Target
+from probes.icmp import IcmpSettings
+from probes.plugin import KindSettings
 from probes.rates import InterfaceRate, RateSample, interface_rate
+from probes.snmp import SnmpSettings
 from probes.sweep import SweepReport, run_sweep
 from tests.lab.netlab import NFT_TABLE, Lab, SnmpSim
 from tests.requirements import require_commands
@@ -22,10 +25,10 @@ pytestmark = pytest.mark.lab
 
 V2C = SnmpCredentials(version="2c", community="public")
 SIM_INTERFACES = tuple(f"Gi0/{i}" for i in range(1, 9))
-SNMP = ProbeSettings(timeout_s=2.0, retries=1, concurrency=32)
+SNMP = SnmpSettings(timeout_s=2.0, snmp_retries=1, concurrency=32)
 
 
-def sweep(kind: str, targets: list[Target], settings: ProbeSettings, ctx: ProbeContext | None = None,
+def sweep(kind: str, targets: list[Target], settings: KindSettings, ctx: ProbeContext | None = None,
           rounds: int = 1) -> list[SweepReport]:
     async def main() -> list[SweepReport]:
         async with ProbeContext() as own:
@@ -41,7 +44,7 @@ def icmp_targets(addresses: list[str]) -> list[Target]:
 
 def test_silent_address_is_down_while_answering_hosts_are_up_in_the_same_sweep(module_lab: Lab) -> None:
     hosts, silent = module_lab.add_hosts(20), module_lab.silent_addresses(20)
-    settings = ProbeSettings(timeout_s=0.5, packets=2, packet_interval_s=0.05)
+    settings = IcmpSettings(timeout_s=0.5, packets=2, packet_interval_s=0.05)
     (report,) = sweep("icmp", icmp_targets(hosts + silent), settings)
     status = {r.target.address: (r.success, r.measurements["received"]) for r in report.results}
     assert {a: status[a] for a in hosts} == dict.fromkeys(hosts, (True, 2.0))
@@ -53,7 +56,7 @@ def test_late_replies_never_make_a_dead_host_look_up(module_lab: Lab) -> None:
     (late,) = module_lab.silent_addresses(1)
     module_lab.start_late_responder(late, delay_s=0.35)
     hosts, silent = module_lab.add_hosts(300), module_lab.silent_addresses(50)
-    settings = ProbeSettings(timeout_s=0.3, packets=3, packet_interval_s=0.1, send_interval_s=0.0005,
+    settings = IcmpSettings(timeout_s=0.3, packets=3, packet_interval_s=0.1, send_interval_s=0.0005,
                              concurrency=1000)
     targets = icmp_targets([late, *hosts, *silent])
     for report in sweep("icmp", targets, settings, rounds=2):  # round 2 also meets round 1's stragglers
@@ -63,7 +66,7 @@ def test_late_replies_never_make_a_dead_host_look_up(module_lab: Lab) -> None:
         assert all(by_address[a].success for a in hosts)
         assert not any(by_address[a].success for a in silent)
     # the responder does answer: with a timeout longer than its delay, every packet comes back
-    (patient,) = sweep("icmp", icmp_targets([late]), ProbeSettings(timeout_s=1.0, packets=3, packet_interval_s=0.1))
+    (patient,) = sweep("icmp", icmp_targets([late]), IcmpSettings(timeout_s=1.0, packets=3, packet_interval_s=0.1))
     assert patient.results[0].measurements["received"] == 3.0
 
 
@@ -82,7 +85,7 @@ def test_loss_and_rtt_are_plausible_against_fping_on_the_same_host(module_lab: L
     module_lab.set_loss(50)
     try:
         (report,) = sweep("icmp", icmp_targets([host]),
-                          ProbeSettings(timeout_s=0.5, packets=count, packet_interval_s=0.01))
+                          IcmpSettings(timeout_s=0.5, packets=count, packet_interval_s=0.01))
         fping_loss, fping_rtts = _fping(host, count)
     finally:
         module_lab.clear_loss()
@@ -99,7 +102,7 @@ def test_icmp_error_quoting_our_request_ends_that_packet_at_once_with_its_text(m
     module_lab.run("nft", "add", "rule", "inet", NFT_TABLE, "input", "ip", "daddr", host, "icmp", "type",
                    "echo-request", "reject", "with", "icmp", "type", "port-unreachable")
     try:
-        (report,) = sweep("icmp", icmp_targets([host]), ProbeSettings(timeout_s=5.0, packets=1))
+        (report,) = sweep("icmp", icmp_targets([host]), IcmpSettings(timeout_s=5.0, packets=1))
     finally:
         module_lab.clear_loss()  # flushes the input chain
     result = report.results[0]
@@ -109,7 +112,7 @@ def test_icmp_error_quoting_our_request_ends_that_packet_at_once_with_its_text(m
 
 def test_host_taken_down_is_down_and_up_again_when_it_returns(module_lab: Lab) -> None:
     (host,) = module_lab.add_hosts(1)
-    settings = ProbeSettings(timeout_s=0.3, packets=1)
+    settings = IcmpSettings(timeout_s=0.3, packets=1)
     module_lab.host_down(host)
     assert not sweep("icmp", icmp_targets([host]), settings)[0].results[0].success
     module_lab.host_up(host)
@@ -153,7 +156,7 @@ def _poll_twice(target: Target, pause_s: float,
 
 def test_snmpsim_rates_are_within_5_percent_of_the_configured_rates(small_sim: tuple[SnmpSim, str]) -> None:
     sim, address = small_sim
-    target = Target(key="sim", address=address, snmp=V2C, interfaces=("Gi0/1", "Gi0/2"))
+    target = Target(key="sim", address=address, params={"snmp": V2C, "interfaces": ("Gi0/1", "Gi0/2")})
     before, after = _poll_twice(target, pause_s=3.0)
     rates = _rates(before, after)
     for name, if_index in (("Gi0/1", 1), ("Gi0/2", 2)):
@@ -165,7 +168,7 @@ def test_snmpsim_rates_are_within_5_percent_of_the_configured_rates(small_sim: t
 
 def test_agent_restart_gives_no_rate_instead_of_a_spike(small_sim: tuple[SnmpSim, str]) -> None:
     sim, address = small_sim
-    target = Target(key="sim-restart", address=address, snmp=V2C, interfaces=("Gi0/1",))
+    target = Target(key="sim-restart", address=address, params={"snmp": V2C, "interfaces": ("Gi0/1",)})
     before, after = _poll_twice(target, pause_s=1.0, between=sim.restart)
     rate = _rates(before, after)["Gi0/1"]
     assert rate.in_bps is None and rate.out_bps is None
@@ -174,7 +177,8 @@ def test_agent_restart_gives_no_rate_instead_of_a_spike(small_sim: tuple[SnmpSim
 
 def test_inventory_name_matching_ifdescr_finds_the_interface(small_sim: tuple[SnmpSim, str]) -> None:
     _sim, address = small_sim
-    target = Target(key="sim-descr", address=address, snmp=V2C, interfaces=("GigabitEthernet0/3", "Gi0/1"))
+    target = Target(key="sim-descr", address=address,
+                    params={"snmp": V2C, "interfaces": ("GigabitEthernet0/3", "Gi0/1")})
     (report,) = sweep("snmp", [target], SNMP)
     assert [(i.name, i.if_index) for i in report.results[0].interfaces] == [("GigabitEthernet0/3", 3), ("Gi0/1", 1)]
 
@@ -182,8 +186,8 @@ def test_inventory_name_matching_ifdescr_finds_the_interface(small_sim: tuple[Sn
 def test_agent_host_down_fails_then_recovers_with_the_cached_mapping(module_lab: Lab,
                                                                      small_sim: tuple[SnmpSim, str]) -> None:
     _sim, address = small_sim
-    target = Target(key="sim-down", address=address, snmp=V2C, interfaces=("Gi0/1",))
-    settings = ProbeSettings(timeout_s=1.5, retries=0)  # snmpsim is a Python agent: slow on a loaded machine
+    target = Target(key="sim-down", address=address, params={"snmp": V2C, "interfaces": ("Gi0/1",)})
+    settings = SnmpSettings(timeout_s=1.5, snmp_retries=0)  # snmpsim is a Python agent: slow on a loaded machine
 
     async def main() -> list[ProbeResult]:
         async with ProbeContext() as ctx:
@@ -207,10 +211,10 @@ def test_many_snmpsim_agents_are_swept_with_every_interface(module_lab: Lab) -> 
     addresses = module_lab.add_hosts(100)
     sim = module_lab.start_snmpsim(addresses, interfaces=8)
     try:
-        targets = [Target(key=f"device:{n}", address=a, snmp=V2C, interfaces=SIM_INTERFACES)
+        targets = [Target(key=f"device:{n}", address=a, params={"snmp": V2C, "interfaces": SIM_INTERFACES})
                    for n, a in enumerate(addresses)]
         # generous: the first sweep meets 100 freshly started Python agents sharing two cores
-        cold, warm = sweep("snmp", targets, ProbeSettings(timeout_s=3.0, retries=2, concurrency=16), rounds=2)
+        cold, warm = sweep("snmp", targets, SnmpSettings(timeout_s=3.0, snmp_retries=2, concurrency=16), rounds=2)
     finally:
         sim.stop()
     assert cold.up == 100, [r.error for r in cold.results if not r.success][:5]

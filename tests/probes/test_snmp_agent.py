@@ -9,16 +9,16 @@ import time
 
 import pytest
 
-from probes.base import IfIndexEntry, ProbeContext, ProbeSettings, SnmpCredentials, Target
-from probes.snmp import probe
+from probes.base import IfIndexEntry, ProbeContext, SnmpCredentials, Target
+from probes.snmp import SnmpSettings, probe
 from probes.snmp_session import SnmpError, SnmpSession
 from probes.sweep import run_sweep, target_budget_s
 from tests.probes.conftest import V3_USERS, LocalSnmpd, probe_once
 
 # A live agent answers in milliseconds; the generous timeout only keeps a loaded CI machine from turning a
 # slow first answer into "deadline exceeded" (timing is bench/'s business). Dead agents use the short one.
-SETTINGS = ProbeSettings(timeout_s=2.0, retries=1)
-DEAD = ProbeSettings(timeout_s=0.5, retries=1)
+SETTINGS = SnmpSettings(timeout_s=2.0, snmp_retries=1)
+DEAD = SnmpSettings(timeout_s=0.5, snmp_retries=1)
 
 
 def test_v2c_check_reads_uptime_identity_and_interface_counters(snmpd: LocalSnmpd) -> None:
@@ -110,17 +110,18 @@ class _SilentAgent:
 def test_dead_agent_costs_one_request_and_its_retries_then_fails() -> None:
     agent = _SilentAgent()
     creds = SnmpCredentials(version="2c", community="public", port=agent.port)
-    result = probe_once("snmp", Target(key="dead", address="127.0.0.1", snmp=creds, interfaces=("lo",)), DEAD)
+    target = Target(key="dead", address="127.0.0.1", params={"snmp": creds, "interfaces": ("lo",)})
+    result = probe_once("snmp", target, DEAD)
     assert not result.success
     assert result.error is not None and "no snmp response" in result.error.lower()
-    assert agent.received() == DEAD.retries + 1  # one GET, retried; no walk, no second round
+    assert agent.received() == DEAD.snmp_retries + 1  # one GET, retried; no walk, no second round
 
 
 def test_dead_agent_does_not_block_live_agents_in_a_sweep(snmpd: LocalSnmpd) -> None:
     dead = SnmpCredentials(version="2c", community="public", port=_SilentAgent().port)
-    targets = [Target(key=f"t{i}", address="127.0.0.1", snmp=dead if i % 3 == 0 else snmpd.v2c,
-                      interfaces=("lo",)) for i in range(12)]
-    settings = ProbeSettings(timeout_s=0.5, retries=0, concurrency=6)  # 4 dead ones never hold every worker
+    targets = [Target(key=f"t{i}", address="127.0.0.1",
+                      params={"snmp": dead if i % 3 == 0 else snmpd.v2c, "interfaces": ("lo",)}) for i in range(12)]
+    settings = SnmpSettings(timeout_s=0.5, snmp_retries=0, concurrency=6)  # 4 dead ones never hold every worker
 
     async def main() -> list[str]:
         order: list[str] = []

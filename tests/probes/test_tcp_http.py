@@ -17,10 +17,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from probes.base import ProbeSettings, Target
+from probes.base import Target
+from probes.http import HttpSettings
 from tests.probes.conftest import free_port, probe_once
 
-SETTINGS = ProbeSettings(timeout_s=2.0)
+SETTINGS = HttpSettings(timeout_s=2.0)
 CERT_DAYS = 30
 
 
@@ -85,13 +86,14 @@ def https_port(self_signed: tuple[Path, Path]) -> Iterator[int]:
 
 
 def test_open_tcp_port_reports_connect_time(http_port: int) -> None:
-    result = probe_once("tcp", Target(key="web", address="127.0.0.1", port=http_port), SETTINGS)
+    result = probe_once("tcp", Target(key="web", address="127.0.0.1", params={"port": http_port}), SETTINGS)
     assert result.success and result.error is None
     assert result.measurements["connect_ms"] >= 0
 
 
 def test_closed_tcp_port_fails_with_the_reason() -> None:
-    result = probe_once("tcp", Target(key="web", address="127.0.0.1", port=free_port(socket.SOCK_STREAM)), SETTINGS)
+    closed = free_port(socket.SOCK_STREAM)
+    result = probe_once("tcp", Target(key="web", address="127.0.0.1", params={"port": closed}), SETTINGS)
     assert not result.success
     assert result.error is not None and "refused" in result.error.lower()
 
@@ -102,7 +104,8 @@ def test_tcp_target_without_port_is_an_error() -> None:
 
 
 def test_http_200_is_up_with_status_and_latency(http_port: int) -> None:
-    result = probe_once("http", Target(key="w", address="127.0.0.1", url=f"http://127.0.0.1:{http_port}/"), SETTINGS)
+    url = f"http://127.0.0.1:{http_port}/"
+    result = probe_once("http", Target(key="w", address="127.0.0.1", params={"url": url}), SETTINGS)
     assert result.success
     assert result.measurements["status_code"] == 200.0
     assert result.measurements["latency_ms"] >= 0
@@ -111,7 +114,7 @@ def test_http_200_is_up_with_status_and_latency(http_port: int) -> None:
 
 def test_http_500_is_down_and_keeps_the_status(http_port: int) -> None:
     url = f"http://127.0.0.1:{http_port}/broken"
-    result = probe_once("http", Target(key="w", address="127.0.0.1", url=url), SETTINGS)
+    result = probe_once("http", Target(key="w", address="127.0.0.1", params={"url": url}), SETTINGS)
     assert not result.success
     assert result.measurements["status_code"] == 500.0
     assert result.error == "HTTP status 500"
@@ -119,35 +122,82 @@ def test_http_500_is_down_and_keeps_the_status(http_port: int) -> None:
 
 def test_http_redirect_is_followed_to_the_final_status(http_port: int) -> None:
     url = f"http://127.0.0.1:{http_port}/moved"
-    result = probe_once("http", Target(key="w", address="127.0.0.1", url=url), SETTINGS)
+    result = probe_once("http", Target(key="w", address="127.0.0.1", params={"url": url}), SETTINGS)
     assert result.success and result.measurements["status_code"] == 200.0
 
 
 def test_https_reports_days_until_certificate_expiry(https_port: int) -> None:
     url = f"https://127.0.0.1:{https_port}/"
-    insecure = ProbeSettings(timeout_s=2.0, http_verify_tls=False)
-    result = probe_once("http", Target(key="w", address="127.0.0.1", url=url), insecure)
+    insecure = HttpSettings(timeout_s=2.0, verify_tls=False)
+    result = probe_once("http", Target(key="w", address="127.0.0.1", params={"url": url}), insecure)
     assert result.success, result.error
     assert CERT_DAYS - 1 < result.measurements["tls_expiry_days"] <= CERT_DAYS
 
 
 def test_https_with_untrusted_certificate_fails_when_verifying(https_port: int) -> None:
     url = f"https://127.0.0.1:{https_port}/"
-    result = probe_once("http", Target(key="w", address="127.0.0.1", url=url), SETTINGS)
+    result = probe_once("http", Target(key="w", address="127.0.0.1", params={"url": url}), SETTINGS)
     assert not result.success
     assert result.error is not None and "certificate" in result.error.lower()
 
 
 def test_https_trusted_through_a_local_ca_file(https_port: int, self_signed: tuple[Path, Path]) -> None:
     url = f"https://127.0.0.1:{https_port}/"
-    result = probe_once("http", Target(key="w", address="127.0.0.1", url=url), SETTINGS,
-                        http_ca_file=str(self_signed[0]))
+    result = probe_once("http", Target(key="w", address="127.0.0.1", params={"url": url}),
+                        HttpSettings(timeout_s=2.0, ca_file=str(self_signed[0])))
     assert result.success, result.error
     assert result.measurements["tls_expiry_days"] > CERT_DAYS - 1
 
 
 def test_http_connection_refused_is_down_with_the_reason() -> None:
     url = f"http://127.0.0.1:{free_port(socket.SOCK_STREAM)}/"
-    result = probe_once("http", Target(key="w", address="127.0.0.1", url=url), SETTINGS)
+    result = probe_once("http", Target(key="w", address="127.0.0.1", params={"url": url}), SETTINGS)
     assert not result.success
     assert result.error is not None and "ConnectError" in result.error
+
+
+def _service_target(url: str, **params: object) -> Target:
+    return Target(key="service:1:http", check="service:1:http", address="127.0.0.1", availability=False,
+                  service_id=1, params={"url": url, **params})
+
+
+def test_a_service_expecting_other_status_codes_accepts_them_and_refuses_200(http_port: int) -> None:
+    broken = probe_once("http", _service_target(f"http://127.0.0.1:{http_port}/broken", expected_status=(500,)),
+                        SETTINGS)
+    assert broken.success and broken.measurements["status_code"] == 500.0
+    ok = probe_once("http", _service_target(f"http://127.0.0.1:{http_port}/", expected_status=(204,)), SETTINGS)
+    assert not ok.success and ok.error == "HTTP status 200"
+
+
+def test_a_service_expecting_content_fails_without_it(http_port: int) -> None:
+    url = f"http://127.0.0.1:{http_port}/"
+    assert probe_once("http", _service_target(url, expected_content="ok"), SETTINGS).success
+    missing_text = probe_once("http", _service_target(url, expected_content="Cổng dịch vụ công"), SETTINGS)
+    assert not missing_text.success
+    assert missing_text.error == "expected content 'Cổng dịch vụ công' not in the response"
+
+
+def test_a_certificate_expiring_within_the_warning_days_is_a_warning_not_a_failure(
+        https_port: int, self_signed: tuple[Path, Path]) -> None:
+    settings = HttpSettings(timeout_s=2.0, ca_file=str(self_signed[0]))
+    url = f"https://127.0.0.1:{https_port}/"
+    soon = probe_once("http", _service_target(url, tls_expiry_warning_days=CERT_DAYS + 5), settings)
+    assert soon.success and soon.info["warning"].startswith("TLS certificate expires in")
+    assert soon.info["http_version"] == "HTTP/1.0"  # what http.server speaks
+    later = probe_once("http", _service_target(url, tls_expiry_warning_days=CERT_DAYS - 5), settings)
+    assert later.success and "warning" not in later.info
+
+
+def test_http_services_without_url_use_the_device_address_and_bad_urls_are_configuration_errors() -> None:
+    from probes.http import build_targets
+    from probes.plugin import DeviceRecord, InventoryRecords, ServiceRecord
+
+    device = DeviceRecord(id=3, name="srv", site="dc", address="fd00::3")
+    services = [ServiceRecord(id=1, name="Portal", device_id=3, kind="http", address="fd00::3"),
+                ServiceRecord(id=2, name="Old", device_id=3, kind="http", address="fd00::3", url="ftp://x/"),
+                ServiceRecord(id=3, name="Mail", device_id=3, kind="tcp", address="fd00::3", ports=(25,))]
+    built = build_targets(InventoryRecords(devices=[device], services=services), HttpSettings())
+    assert [(t.check_key, t.param("url"), t.availability) for t in built.targets] == [
+        ("service:1:http", "http://[fd00::3]/", False)]
+    assert [(p.check, p.reason) for p in built.problems] == [
+        ("service:2:http", "service 'Old': not an http(s) URL: 'ftp://x/'")]

@@ -12,7 +12,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from infra_monitor.readmodel import ReadModel, SiteFilter
-from infra_monitor.readmodel.schemas import DeviceDetail, Overview, Series, SiteDetail, SiteList
+from infra_monitor.readmodel.checks import check_series
+from infra_monitor.readmodel.details import DeviceChecksDetail
+from infra_monitor.readmodel.schemas import Overview, Series, SiteDetail, SiteList
 from infra_monitor.readmodel.series import PERIODS
 from web.api.inventory.crud import MAX_ID, DbId, Detail
 from web.templating import readmodel
@@ -90,9 +92,9 @@ def get_site_series(
     return rm.site_series(site_id, metric, period, device_id=device, circuit_id=circuit)
 
 
-@router.get("/devices/{device_id}", response_model=DeviceDetail, summary="One device with its interfaces",
-            responses=NOT_FOUND)
-def get_device(device_id: DbId, rm: ReadDep) -> DeviceDetail:
+@router.get("/devices/{device_id}", response_model=DeviceChecksDetail,
+            summary="One device with its interfaces and every check", responses=NOT_FOUND)
+def get_device(device_id: DbId, rm: ReadDep) -> Any:
     detail = rm.device(device_id)
     if detail is None:
         raise HTTPException(404, f"no device with id {device_id}")
@@ -106,3 +108,24 @@ def get_device_series(device_id: DbId, rm: ReadDep, metric: Metric = "rtt", peri
     if name is None:
         raise HTTPException(404, f"no device with id {device_id}")
     return rm.device_series(device_id, name, metric, period)
+
+
+CheckMetric = Literal["rtt", "loss", "success"]
+
+
+@router.get("/devices/{device_id}/checks/series", response_model=Series, summary="Graph series of one check",
+            responses=NOT_FOUND, dependencies=ONCE)
+def get_check_series(
+    device_id: DbId,
+    rm: ReadDep,
+    check: Annotated[str, Query(min_length=1, max_length=300, description="the check key: icmp, tcp:22, "
+                                                                         "service:12:tcp:443…")],
+    metric: Annotated[CheckMetric, Query(description="rtt: the kind's latency; loss; success: % of results that "
+                                                     "succeeded")] = "rtt",
+    period: PeriodQuery = "24h",
+) -> Series:
+    name = rm.device_name(device_id)
+    if name is None:
+        raise HTTPException(404, f"no device with id {device_id}")
+    with rm.engine.connect() as conn:
+        return check_series(conn, device_id, check, metric, period, rm.now(), subject=f"{name} {check}")

@@ -10,10 +10,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from probes.registry import KINDS
+
 if TYPE_CHECKING:
     from infra_monitor.config import Settings
 
-AVAILABILITY_KINDS = ("icmp", "snmp", "tcp", "http")
 SEVERITIES = ("info", "warning", "critical")
 
 
@@ -78,8 +79,8 @@ class StatusConfig:
         """Build from the application settings (enabled availability probe kinds only)."""
         kinds = {
             name: getattr(settings.probes, name)
-            for name in AVAILABILITY_KINDS
-            if getattr(settings.probes, name).enabled
+            for name in KINDS
+            if getattr(settings.probes, name, None) is not None and getattr(settings.probes, name).enabled
         }
         intervals = [k.interval_s for k in kinds.values()]
         return cls(

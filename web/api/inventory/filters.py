@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any, get_args
 
 from pydantic import WithJsonSchema
-from sqlalchemy import Boolean, ColumnElement, String, and_, bindparam, false, or_, select
+from sqlalchemy import JSON, Boolean, ColumnElement, String, and_, bindparam, false, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -245,8 +245,9 @@ class FilterSet:
 
 
 def orderable(res: Resource) -> list[str]:
-    """The columns ``?ordering=`` accepts (not secrets, not JSON)."""
-    return [c for c in res.columns if c not in res.secret_fields and c not in ("tags", "custom_fields")]
+    """The columns ``?ordering=`` accepts (not secrets, not JSON: PostgreSQL cannot order ``json`` values)."""
+    table = res.model.__table__  # type: ignore[attr-defined]
+    return [c for c in res.columns if c not in res.secret_fields and not isinstance(table.c[c].type, JSON)]
 
 
 def order_by(res: Resource, raw: str | None) -> list[Any]:
