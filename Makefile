@@ -10,9 +10,9 @@ CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG),)
 # loss), iproute2 (lab namespaces), Debian's Chromium + driver (browser tests), Liberation fonts (PDF/screens),
 # Tinos (fonts-croscore: the report pdf's serif with every Vietnamese glyph), poppler-utils (pdftotext,
 # pdffonts: the report pdf tests), nginx (the reverse-proxy example, run over TLS), systemd-analyze (the
-# units in deploy/ are verified).
-DEB_TEST_PACKAGES := snmpd snmp fping nftables iproute2 chromium chromium-driver fonts-liberation fonts-croscore poppler-utils nginx systemd
-DEB_TEST_COMMANDS := snmpd snmpget fping nft ip chromium chromedriver pdftotext pdffonts nginx systemd-analyze
+# units in deploy/ are verified), dnsmasq (a real DNS server for the dns probe kind).
+DEB_TEST_PACKAGES := snmpd snmp fping nftables iproute2 chromium chromium-driver fonts-liberation fonts-croscore poppler-utils nginx systemd dnsmasq-base
+DEB_TEST_COMMANDS := snmpd snmpget fping nft ip chromium chromedriver pdftotext pdffonts nginx systemd-analyze dnsmasq
 # The report pdf needs a serif with Vietnamese glyphs (docs/reports-pdf.md).
 REPORT_FONT := /usr/share/fonts/truetype/croscore/Tinos-Regular.ttf
 # Benchmarks also use rrdtool (the storage peer) and the sqlite3 shell (the import peer).
