@@ -266,7 +266,7 @@ async def probe(target: Target, settings: DnsSettings, deadline: float, ctx: Pro
 
 KIND = ProbeKind(
     name="dns", settings=DnsSettings, build_targets=build_targets, probe=probe, label_vi="Phân giải tên (DNS)",
-    label_en="Name resolution (DNS)",
+    label_en="Name resolution (DNS)", availability=False,
     measurements=(
         MeasurementSpec("latency_ms", "ms", "Thời gian trả lời", "Answer time", rolled_up=True, role="latency"),
         MeasurementSpec("answers", "", "Số bản ghi trả lời", "Records in the answer"),

@@ -147,6 +147,9 @@ class ProbeKind:
     prepare: Callable[[ProbeContext, Sequence[Target], Any], None] = _no_prepare
     label_vi: str = ""
     label_en: str = ""
+    # whether the kind can check a device's own reachability (icmp, snmp, a device's tcp/http ports); a kind
+    # that only checks services (dns) never decides a device's state, retries or staleness
+    availability: bool = True
 
     def measurement(self, role: str) -> MeasurementSpec | None:
         """The measurement playing ``role`` ("latency" or "loss"), if any."""

@@ -76,11 +76,13 @@ class StatusConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StatusConfig:
-        """Build from the application settings (enabled availability probe kinds only)."""
+        """Build from the application settings (enabled kinds that can check a device's reachability only: a
+        service-only kind such as dns decides neither retries nor staleness)."""
         kinds = {
             name: getattr(settings.probes, name)
-            for name in KINDS
-            if getattr(settings.probes, name, None) is not None and getattr(settings.probes, name).enabled
+            for name, kind in KINDS.items()
+            if kind.availability and getattr(settings.probes, name, None) is not None
+            and getattr(settings.probes, name).enabled
         }
         intervals = [k.interval_s for k in kinds.values()]
         return cls(
