@@ -186,6 +186,24 @@ class Poller:
             if task is not None:
                 self._running.discard(task)
 
+    async def _guarded_job(self, name: str) -> None:
+        """Run a housekeeping job (``housekeeping``, ``backlog``, ``reports``) the way sweeps run: tracked, so a
+        stop awaits it, and a cancellation at shutdown is a stop, not an error with a traceback."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        job = {"housekeeping": self._housekeeping, "backlog": self._flush_backlog,
+               "reports": self._scheduled_reports}[name]
+        try:
+            await job()
+        except asyncio.CancelledError:
+            log.info("event=job_cancelled job=%s reason=shutdown", name)
+        except Exception:
+            log.exception("event=job_failed job=%s", name)
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
     async def _flush_backlog(self) -> FlushReport[PendingSweep, SweepSummary] | None:
         if not self.backlog:
             return None
@@ -225,12 +243,12 @@ class Poller:
             sched.add_job(self._guarded_sweep, "interval", args=[kind], id=f"sweep:{kind}",
                           seconds=cfg.interval_s, jitter=cfg.jitter_s or None, max_instances=1, coalesce=True,
                           misfire_grace_time=max(1, int(cfg.interval_s)), next_run_time=now)
-        sched.add_job(self._housekeeping, "interval", id="housekeeping", seconds=MAINTENANCE_JOB_INTERVAL_S,
-                      max_instances=1, coalesce=True, next_run_time=now)
-        sched.add_job(self._flush_backlog, "interval", id="backlog", seconds=BACKLOG_JOB_INTERVAL_S,
+        sched.add_job(self._guarded_job, "interval", args=["housekeeping"], id="housekeeping",
+                      seconds=MAINTENANCE_JOB_INTERVAL_S, max_instances=1, coalesce=True, next_run_time=now)
+        sched.add_job(self._guarded_job, "interval", args=["backlog"], id="backlog", seconds=BACKLOG_JOB_INTERVAL_S,
                       max_instances=1, coalesce=True)
         if self.settings.reports.schedules:
-            sched.add_job(self._scheduled_reports, "interval", id="reports", seconds=REPORTS_JOB_INTERVAL_S,
+            sched.add_job(self._guarded_job, "interval", args=["reports"], id="reports", seconds=REPORTS_JOB_INTERVAL_S,
                           max_instances=1, coalesce=True, next_run_time=now + timedelta(seconds=30))
         sched.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         sched.start()
