@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -104,8 +105,13 @@ class InventoryRecords:
     devices: Sequence[DeviceRecord] = ()
     services: Sequence[ServiceRecord] = ()
 
+    @cached_property
+    def _by_id(self) -> dict[int, DeviceRecord]:
+        return {d.id: d for d in self.devices}
+
     def device(self, device_id: int) -> DeviceRecord | None:
-        return next((d for d in self.devices if d.id == device_id), None)
+        """One dictionary look-up (each kind asks once per service: a scan would grow with devices × services)."""
+        return self._by_id.get(device_id)
 
 
 @dataclass(frozen=True)
