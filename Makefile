@@ -10,9 +10,10 @@ CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG),)
 # loss), iproute2 (lab namespaces), Debian's Chromium + driver (browser tests), Liberation fonts (PDF/screens),
 # Tinos (fonts-croscore: the report pdf's serif with every Vietnamese glyph), poppler-utils (pdftotext,
 # pdffonts: the report pdf tests), nginx (the reverse-proxy example, run over TLS), systemd-analyze (the
-# units in deploy/ are verified), dnsmasq (a real DNS server for the dns probe kind).
-DEB_TEST_PACKAGES := snmpd snmp fping nftables iproute2 chromium chromium-driver fonts-liberation fonts-croscore poppler-utils nginx systemd dnsmasq-base
-DEB_TEST_COMMANDS := snmpd snmpget fping nft ip chromium chromedriver pdftotext pdffonts nginx systemd-analyze dnsmasq
+# units in deploy/ are verified), dnsmasq (a real DNS server for the dns probe kind), sip-tester (sipp: a real
+# SIP peer answering OPTIONS with 200/486/503 for the sip probe kind).
+DEB_TEST_PACKAGES := snmpd snmp fping nftables iproute2 chromium chromium-driver fonts-liberation fonts-croscore poppler-utils nginx systemd dnsmasq-base sip-tester
+DEB_TEST_COMMANDS := snmpd snmpget fping nft ip chromium chromedriver pdftotext pdffonts nginx systemd-analyze dnsmasq sipp
 # The report pdf needs a serif with Vietnamese glyphs (docs/reports-pdf.md).
 REPORT_FONT := /usr/share/fonts/truetype/croscore/Tinos-Regular.ttf
 # Benchmarks also use rrdtool (the storage peer) and the sqlite3 shell (the import peer).
@@ -66,9 +67,14 @@ deb-test-packages:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_TEST_PACKAGES) >/dev/null; \
 	  else echo "missing:$$missing"; echo "run: sudo apt-get install -y $(DEB_TEST_PACKAGES)"; exit 1; fi; fi
 
-## make test: install the test extra and the Debian packages, then run the whole suite
+## make test: install the test extra and the Debian packages, then run the whole suite in parallel
+# pytest-xdist workers: much of the suite waits (lab namespaces, timeouts, the browser, servers, PostgreSQL),
+# so 2 per core, at most 8; `make test TEST_WORKERS=1` runs it in one worker. --dist loadscope keeps each module
+# in one worker, in order, with its module fixtures built once (loadgroup's xdist_group marks have no effect with
+# pytest 9.2 and pytest-xdist 3.8). Tests that need the machine to themselves: @pytest.mark.alone (tests/alone.py).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); w=$$((2 * n)); [ $$w -gt 8 ] && w=8; echo $$w)
 test: install-test deb-test-packages report-fonts
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 deb-bench-packages:
 	@missing=""; for c in rrdtool sqlite3; do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \

@@ -63,13 +63,14 @@ def recording(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
 def calls(rm: Any, province: Province) -> dict[str, Callable[[], Any]]:
     from infra_monitor.readmodel import SiteFilter
     from infra_monitor.readmodel.inventory_lists import ListQuery
+    from web.pages import PAGE_SIZE  # the page the sites table shows
 
     slug = province.commune_sites[len(province.commune_sites) // 2]
     device = province.commune_routers[len(province.commune_routers) // 2]
     district = province.districts[0]
     return {
         "overview (uncached)": rm.overview,
-        "communes table (page 1)": lambda: rm.sites(SiteFilter(level="commune", sort="name")),
+        "communes table (page 1)": lambda: rm.sites(SiteFilter(level="commune", sort="name", limit=PAGE_SIZE)),
         "site page": lambda: rm.site(slug),
         "device page": lambda: rm.device(device),
         "district coverage": lambda: rm.region_coverage(district, ("commune",)),

@@ -41,7 +41,10 @@ T = TypeVar("T")
 def import_all_models() -> type[SQLModel]:
     """Import every module that declares tables so ``SQLModel.metadata`` is complete."""
     import infra_monitor.accounts.models
+    import infra_monitor.meetings.models
     import infra_monitor.status.store.models
+    import infra_monitor.status.store.site_tally
+    import infra_monitor.storage.check_intervals
     import infra_monitor.storage.models  # noqa: F401
     import inventory.models  # noqa: F401
 

@@ -35,6 +35,7 @@ from infra_monitor.config import Settings
 from infra_monitor.db import run_write, short_reason, transient_reason, writing
 from infra_monitor.status.engine.config import StatusConfig
 from infra_monitor.status.store.models import DeviceStatusRow, PollerHeartbeatRow
+from infra_monitor.storage.check_intervals import staleness
 from infra_monitor.storage.models import CounterState, LatestResult
 from infra_monitor.storage.retention import apply_retention
 from infra_monitor.storage.writer import (
@@ -46,6 +47,7 @@ from infra_monitor.storage.writer import (
     write_results,
 )
 from infra_monitor.targets import TargetIndex
+from infra_monitor.vantage import write_vantage
 from probes.base import ProbeResult
 from probes.rates import RateSample, interface_rate
 from probes.registry import KINDS, order
@@ -222,7 +224,10 @@ def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: Ta
     from infra_monitor.status.store.sweeps import apply_sweep
 
     now = finished or datetime.now(UTC)
-    records = [_result_record(r, r.target.device_id) for r in results if r.target.device_id is not None]
+    every = [_result_record(r, r.target.device_id) for r in results if r.target.device_id is not None]
+    # A device this group only watches (its also_polled_by) keeps its answers per vantage, never its state.
+    records = [r for r in every if r.device_id not in idx.watched_only]
+    seen_twice = [r for r in every if r.device_id in idx.multi_vantage]
     available = {r.device_id for r in records if r.availability}
     summary = SweepSummary(kind=kind, targets=len(results), ok=sum(r.success for r in results),
                            failed=sum(not r.success for r in results))
@@ -234,9 +239,13 @@ def process_sweep(engine: Engine, kind: str, results: list[ProbeResult], idx: Ta
             log.info("event=sweep_already_written kind=%s started=%s", kind, started.isoformat())
             return 0
         day_offset = day_offset_s(settings.general.timezone, now)
-        write_results(conn, records, group, day_offset)
+        write_results(conn, records, group, day_offset, max_gap=staleness(settings),
+                      vantage=settings.poller.vantage_name)
+        write_vantage(conn, seen_twice, group=group, vantage=settings.poller.vantage_name,
+                      watched_only=idx.watched_only)
         if kind == "snmp":
-            samples, counters = _interface_records(conn, results, idx)
+            samples, counters = _interface_records(
+                conn, [r for r in results if r.target.device_id not in idx.watched_only], idx)
             write_interface_samples(conn, samples, day_offset)
             write_counter_states(conn, counters)
         _upsert_heartbeat(conn, group, kind, started, now, len(results), overran)

@@ -32,6 +32,7 @@ from infra_monitor.config import Settings
 from infra_monitor.db import short_reason, transient_reason
 from infra_monitor.metrics import register_poller
 from infra_monitor.pipeline import PendingSweep, SweepSummary, write_pending
+from infra_monitor.shards import ShardLeases
 from infra_monitor.storage.backlog import Backlog, FlushReport
 from infra_monitor.targets import TargetIndex, load_targets
 from probes.base import ProbeContext
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 MAINTENANCE_JOB_INTERVAL_S = 30
 BACKLOG_JOB_INTERVAL_S = 5  # how often results kept while the database was unavailable are retried
+READINESS_JOB_INTERVAL_S = 5  # meeting readiness: due lead-time sweeps and operators' check requests
 REPORTS_JOB_INTERVAL_S = 3600  # scheduled reports: due ones are produced within the hour (see reports.scheduled)
 
 
@@ -58,7 +60,7 @@ class Poller:
     """Runs sweeps for the enabled probe kinds of one poller group inside one event loop."""
 
     def __init__(self, settings: Settings, engine: Engine, *, kinds: tuple[str, ...] | None = None,
-                 site: str | None = None) -> None:
+                 site: str | None = None, leased: bool = False) -> None:
         self.settings = settings
         self.engine = engine
         self.site = site
@@ -74,6 +76,11 @@ class Poller:
         self.last_flush: FlushReport[PendingSweep, SweepSummary] | None = None
         self._last_idx: dict[str, TargetIndex] = {}
         self._stale_targets: set[str] = set()
+        self._sweeping: set[str] = set()  # kinds whose scheduled sweep is in flight
+        # PostgreSQL, scheduled sweeps (``leased``): the group's devices are shared with its other processes by
+        # shard leases; a one-off ``probe --once`` probes them all
+        self.leases: ShardLeases | None = (ShardLeases(settings, engine) if leased and site is None
+                                           and engine.dialect.name == "postgresql" else None)
         register_poller(self)
 
     def runtime_figures(self) -> dict[str, Any]:
@@ -84,11 +91,12 @@ class Poller:
     def _kind_cfg(self, kind: str) -> KindSettings:
         return self.settings.probes.kind(kind)
 
-    def _load(self, kind: str) -> TargetIndex:
+    def _load(self, kind: str, shards: frozenset[int] | None = None) -> TargetIndex:
         try:
             with Session(self.engine) as session:
                 idx = load_targets(session, poller_group=self.settings.poller.group if self.site is None else None,
-                                   site_slug=self.site, kinds=(kind,), settings={kind: self._kind_cfg(kind)})
+                                   site_slug=self.site, kinds=(kind,), settings={kind: self._kind_cfg(kind)},
+                                   shards=None if shards is None else (self.settings.poller.shards, shards))
         except Exception as exc:
             reason = transient_reason(exc)
             if reason is None or kind not in self._last_idx:
@@ -111,7 +119,15 @@ class Poller:
         """One sweep of ``kind`` now: load targets, probe, store, evaluate states."""
         assert self._ctx is not None, "use 'async with poller' first"
         cfg = self._kind_cfg(kind)
-        idx = await asyncio.to_thread(self._load, kind)
+        shards = None
+        if self.leases is not None:  # releases only while no other sweep of this process is in flight
+            alone = not (self._sweeping - {kind})
+            shards = await asyncio.to_thread(self.leases.refresh, may_release=alone)
+        if shards is not None and not shards:  # its peers hold every shard for now: nothing of the group to probe
+            log.info("event=sweep_skipped kind=%s reason=no_shards poller=%s", kind, self.leases.poller_id
+                     if self.leases else "")
+            return SweepSummary(kind=kind, targets=0, ok=0, failed=0, written=False)
+        idx = await asyncio.to_thread(self._load, kind, shards)
         targets = idx.targets.get(kind, [])
         started = datetime.now(UTC)
         t0 = time.monotonic()
@@ -141,6 +157,8 @@ class Poller:
     async def __aenter__(self) -> Poller:
         self._ctx = ProbeContext()
         await self._ctx.__aenter__()
+        if self.leases is not None:
+            await asyncio.to_thread(self.leases.open)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -159,6 +177,8 @@ class Poller:
             if self.backlog:
                 log.error("event=backlog_lost reason=shutdown results=%d sweeps=%d", self.backlog.pending_size,
                           self.backlog.pending_items)
+        if self.leases is not None:
+            await asyncio.to_thread(self.leases.close)
         if self._ctx is not None:
             await self._ctx.__aexit__(None, None, None)
             self._ctx = None
@@ -176,6 +196,7 @@ class Poller:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        self._sweeping.add(kind)
         try:
             await self.sweep(kind)
         except asyncio.CancelledError:
@@ -183,6 +204,7 @@ class Poller:
         except Exception:
             log.exception("event=sweep_failed kind=%s", kind)
         finally:
+            self._sweeping.discard(kind)
             if task is not None:
                 self._running.discard(task)
 
@@ -193,7 +215,7 @@ class Poller:
         if task is not None:
             self._running.add(task)
         job = {"housekeeping": self._housekeeping, "backlog": self._flush_backlog,
-               "reports": self._scheduled_reports}[name]
+               "reports": self._scheduled_reports, "readiness": self._readiness, "heartbeat": self._beat}[name]
         try:
             await job()
         except asyncio.CancelledError:
@@ -203,6 +225,10 @@ class Poller:
         finally:
             if task is not None:
                 self._running.discard(task)
+
+    async def _beat(self) -> None:
+        if self.leases is not None:
+            await asyncio.to_thread(self.leases.beat)
 
     async def _flush_backlog(self) -> FlushReport[PendingSweep, SweepSummary] | None:
         if not self.backlog:
@@ -226,6 +252,12 @@ class Poller:
         except Exception:
             log.exception("event=housekeeping_failed")
 
+    async def _readiness(self) -> None:
+        from infra_monitor.meetings.schedule import run_due
+
+        assert self._ctx is not None
+        await run_due(self.engine, self.settings, self._ctx)
+
     async def _scheduled_reports(self) -> None:
         from infra_monitor.reports.scheduled import run_due
 
@@ -247,9 +279,14 @@ class Poller:
                       seconds=MAINTENANCE_JOB_INTERVAL_S, max_instances=1, coalesce=True, next_run_time=now)
         sched.add_job(self._guarded_job, "interval", args=["backlog"], id="backlog", seconds=BACKLOG_JOB_INTERVAL_S,
                       max_instances=1, coalesce=True)
+        if self.leases is not None:
+            sched.add_job(self._guarded_job, "interval", args=["heartbeat"], id="heartbeat",
+                          seconds=self.settings.poller.heartbeat_s, max_instances=1, coalesce=True)
         if self.settings.reports.schedules:
             sched.add_job(self._guarded_job, "interval", args=["reports"], id="reports", seconds=REPORTS_JOB_INTERVAL_S,
                           max_instances=1, coalesce=True, next_run_time=now + timedelta(seconds=30))
+        sched.add_job(self._guarded_job, "interval", args=["readiness"], id="readiness",
+                      seconds=READINESS_JOB_INTERVAL_S, max_instances=1, coalesce=True, next_run_time=now)
         sched.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         sched.start()
         self._scheduler = sched
@@ -259,7 +296,7 @@ class Poller:
 
 async def run_poller(settings: Settings, engine: Engine, stop: asyncio.Event) -> None:
     """Run the scheduled sweeps until ``stop`` is set."""
-    async with Poller(settings, engine) as poller:
+    async with Poller(settings, engine, leased=True) as poller:
         poller.start_schedule()
         await stop.wait()
     log.info("event=poller_stopped")

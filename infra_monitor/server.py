@@ -11,12 +11,14 @@ download) cannot keep the process alive after SIGTERM. A request stuck in a work
 as a database wait, cannot be cancelled) gets one more second; then the process ends without it (exit 0,
 ``event=serve_abandoned_requests``), its transaction never committed.
 
-Only one process runs the scheduled probes of a database and poller group: ``serve`` (with probes) and
-``poller`` take a lock before anything starts: on PostgreSQL an advisory lock held by one of their
-connections (so a second poller of the group is refused from any machine), on SQLite an exclusive lock
-(``fcntl.flock``) on a file next to the database. A second one raises :class:`PollerRunning` (the CLI exits
-75, EX_TEMPFAIL). ``serve`` binds its port before starting the poller, so a port in use is
-:class:`PortBusy` (one line, exit 1), not a traceback after a poller already ran.
+On SQLite only one process runs the scheduled probes of a database and poller group: ``serve`` (with probes)
+and ``poller`` take an exclusive lock (``fcntl.flock``) on a file next to the database before anything starts,
+and a second one raises :class:`PollerRunning` (the CLI exits 75, EX_TEMPFAIL): SQLite has one writer and no
+advisory locks, so several pollers could only queue behind each other's writes. On PostgreSQL several
+processes of one group (``serve``'s poller child counts as one) share its devices by shard leases
+(:mod:`infra_monitor.shards`); :func:`poller_lock` there only checks that the database answers. ``serve``
+binds its port before starting the poller, so a port in use is :class:`PortBusy` (one line, exit 1), not a
+traceback after a poller already ran.
 """
 
 from __future__ import annotations
@@ -87,19 +89,16 @@ def lock_path(settings: Settings) -> Path:
     return Path(tempfile.gettempdir()) / f"infra-monitor-{key}.poller-{group}.lock"
 
 
-LOCK_CLASS = 0x494D  # "IM": the first key of infra-monitor's PostgreSQL advisory locks
-
-
 @contextmanager
 def poller_lock(settings: Settings, what: str) -> Iterator[Path | str]:
     """Hold the poller lock of ``settings``' database and group for ``what`` (``serve`` or ``poller``), or
-    raise :class:`PollerRunning` naming the process that holds it. On PostgreSQL it is an advisory lock held
-    by a connection of this process (so a poller of the same group on another machine is refused too); on
-    SQLite an exclusive lock on a file beside the database."""
+    raise :class:`PollerRunning` naming the process that holds it: on SQLite an exclusive lock on a file beside
+    the database. On PostgreSQL nothing exclusive is taken: several processes of a group share it by shard
+    leases (:mod:`infra_monitor.shards`)."""
     from sqlalchemy.engine import make_url
 
     if make_url(settings.database.url).get_backend_name() == "postgresql":
-        with _pg_lock(settings, what) as key:
+        with _pg_reachable(settings) as key:
             yield key
         return
     with _file_lock(settings, what) as path:
@@ -107,41 +106,23 @@ def poller_lock(settings: Settings, what: str) -> Iterator[Path | str]:
 
 
 @contextmanager
-def _pg_lock(settings: Settings, what: str) -> Iterator[str]:
-    """``pg_try_advisory_lock`` on (LOCK_CLASS, hash of database, schema and group), held for the process's
-    life by one connection named ``infra-monitor <what>``; the lock goes with the connection."""
+def _pg_reachable(settings: Settings) -> Iterator[str]:
+    """PostgreSQL: no process-wide lock (the group's processes share it by shard leases, taken by each poller);
+    a database that does not answer is a :class:`StartError` before anything starts."""
     from sqlalchemy import text
 
     from infra_monitor.db import make_engine
 
-    group = settings.poller.group
     engine = make_engine(settings.database.url)
     try:
-        conn = engine.connect()
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
     except Exception as exc:
-        engine.dispose()
-        raise StartError(f"cannot take the poller lock: the database does not answer ({exc.__class__.__name__})"
+        raise StartError(f"cannot start the poller: the database does not answer ({exc.__class__.__name__})"
                          ) from None
-    try:
-        conn.execute(text("SELECT set_config('application_name', :name, false)"),
-                     {"name": f"infra-monitor {what} ({group})"[:63]})
-        key = conn.execute(text("SELECT hashtext(current_database() || '/' || current_schema() || '/' || :g)"),
-                           {"g": group}).scalar_one()
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:c, :k)"), {"c": LOCK_CLASS, "k": key}).scalar_one()
-        conn.commit()
-        if not got:
-            holder = conn.execute(text(
-                "SELECT a.pid, a.application_name, host(a.client_addr) FROM pg_locks l "
-                "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-                "AND l.classid = :c AND l.objid = :o AND l.objsubid = 2 LIMIT 1"),
-                {"c": LOCK_CLASS, "o": key & 0xFFFFFFFF}).first()
-            raise PollerRunning(holder=(holder[1] if holder else None) or "infra-monitor",
-                                pid=str(holder[0]) if holder else "?", group=group,
-                                client=holder[2] if holder else None)
-        yield f"advisory lock ({LOCK_CLASS}, {key})"
     finally:
-        conn.close()  # releases the lock
         engine.dispose()
+    yield f"shard leases of poller group {settings.poller.group!r}"
 
 
 @contextmanager

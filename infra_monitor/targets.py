@@ -34,12 +34,13 @@ from inventory.models import (
     Service,
     Site,
     SnmpProfile,
+    VideoconferenceEndpoint,
 )
-from inventory.monitoring import monitored_condition
+from inventory.monitoring import also_polled_by, monitored_condition, watched_by
 from inventory.rules import snmp_profile_errors
 from inventory.secretbox import undecryptable
 from probes.base import SnmpCredentials, Target
-from probes.plugin import DeviceRecord, InventoryRecords, KindSettings, ServiceRecord
+from probes.plugin import DeviceRecord, InventoryRecords, KindSettings, ServiceRecord, VcEndpointRecord
 from probes.registry import KINDS
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ class TargetIndex:
     commit_kbps: dict[int, int] = field(default_factory=dict)  # interface id -> committed rate
     speed_kbps: dict[int, int] = field(default_factory=dict)  # interface id -> physical speed
     skipped: list[SkippedTarget] = field(default_factory=list)  # targets left out, in device order
+    # devices of another group this group watches as a second vantage point (their ``also_polled_by``)
+    watched_only: set[int] = field(default_factory=set)
+    multi_vantage: set[int] = field(default_factory=set)  # devices watched from more than one vantage point
 
     def count(self) -> int:
         return sum(len(v) for v in self.targets.values())
@@ -101,12 +105,14 @@ def load_targets(
     device_id: int | None = None,
     log_skipped: bool = True,
     settings: dict[str, KindSettings] | None = None,
+    shards: tuple[int, frozenset[int]] | None = None,
 ) -> TargetIndex:
     """Check targets of the monitored, active devices of ``poller_group`` (all groups when None), for ``kinds``
     (every registered kind when None); ``settings`` per kind (the kinds' defaults when absent)."""
     chosen = tuple(KINDS) if kinds is None else tuple(k for k in kinds if k in KINDS)
     idx = TargetIndex(targets={k: [] for k in chosen})
-    records = load_records(session, idx, poller_group=poller_group, site_slug=site_slug, device_id=device_id)
+    records = load_records(session, idx, poller_group=poller_group, site_slug=site_slug, device_id=device_id,
+                           shards=shards)
     if not records.devices:
         return idx
     problems: dict[int, list[tuple[str, str, str]]] = {}
@@ -131,9 +137,13 @@ def load_targets(
 
 
 def load_records(session: Session, idx: TargetIndex, *, poller_group: str | None = "default",
-                 site_slug: str | None = None, device_id: int | None = None) -> InventoryRecords:
-    """The monitored devices (with an address) and their active, monitored services as plain records; fills the
-    interface and committed-rate maps of ``idx``. Five queries whatever the inventory's size."""
+                 site_slug: str | None = None, device_id: int | None = None,
+                 shards: tuple[int, frozenset[int]] | None = None) -> InventoryRecords:
+    """The monitored devices (with an address), their active, monitored services and their videoconference
+    endpoints as plain records; fills the interface and committed-rate maps of ``idx``. Six queries whatever
+    the inventory's size. A group also loads the devices that list it in ``also_polled_by``
+    (:func:`inventory.monitoring.also_polled_by`); ``shards`` = (count, held) keeps the devices whose
+    ``id % count`` is held (:mod:`infra_monitor.shards`)."""
     q = (
         select(Device, Site.slug, IPAddress.host)
         .join(Site, col(Site.id) == col(Device.site_id))
@@ -141,12 +151,19 @@ def load_records(session: Session, idx: TargetIndex, *, poller_group: str | None
         .where(monitored_condition(Device))
     )
     if poller_group is not None:
-        q = q.where(Device.poller_group == poller_group)
+        q = q.where(watched_by(poller_group))
+    if shards is not None:
+        q = q.where((col(Device.id) % shards[0]).in_(sorted(shards[1]) or [-1]))
     if site_slug is not None:
         q = q.where(Site.slug == site_slug)
     if device_id is not None:
         q = q.where(col(Device.id) == device_id)
     rows = [r for r in session.execute(q.order_by(col(Device.id))).all() if r[2] and r[0].id is not None]
+    if poller_group is not None:
+        rows = [r for r in rows if r[0].poller_group == poller_group or poller_group in also_polled_by(r[0])]
+        idx.watched_only.update(r[0].id for r in rows if r[0].poller_group != poller_group and r[0].id is not None)
+        idx.multi_vantage.update(r[0].id for r in rows if r[0].id is not None
+                                 and (r[0].poller_group != poller_group or also_polled_by(r[0])))
     device_ids = [d.id for d, _, _ in rows]
     if not rows:
         return InventoryRecords()
@@ -192,7 +209,16 @@ def load_records(session: Session, idx: TargetIndex, *, poller_group: str | None
         ).scalars()
         if svc.id is not None
     ]
-    return InventoryRecords(devices=devices, services=services)
+    vc_endpoints = [
+        VcEndpointRecord(id=ep.id, device_id=ep.device_id, protocol=ep.protocol, address=address[ep.device_id],
+                         uri=ep.uri or "", e164=ep.e164 or "", mcu_id=ep.mcu_id, room=ep.room or "")
+        for ep in session.execute(
+            select(VideoconferenceEndpoint).where(col(VideoconferenceEndpoint.device_id).in_(device_ids))
+            .order_by(col(VideoconferenceEndpoint.id))
+        ).scalars()
+        if ep.id is not None
+    ]
+    return InventoryRecords(devices=devices, services=services, vc_endpoints=vc_endpoints)
 
 
 def _ints(value: Any) -> tuple[int, ...]:

@@ -8,6 +8,10 @@ and ``before_commit`` writes them; a rollback forgets them. Callers say who acts
     with change_context("admin", request_id):   # one request id for one HTTP request or one import
         ...session work...
 
+``source`` (optional) says where the written values came from when the actor did not type them (an operator
+accepting an SNMP observation: ``change_context("op", rid, source="snmp discovery 2026-12-07T14:03Z")``);
+it is stored in ``ObjectChange.source``.
+
 Snapshots before and after hold every column except the search index, with ``secret_fields`` masked as
 ``********``. An update that changes nothing (other than ``last_updated``) writes no record and does not bump
 ``last_updated``. Rows the database removes by ``ON DELETE CASCADE`` (a device's interfaces and their IP
@@ -25,11 +29,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from inventory.choices import ObjectChangeActionChoices as Action
-from inventory.models import InventoryModel, ObjectChange, utcnow
+from inventory.models import InventoryGeneration, InventoryModel, ObjectChange, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +50,18 @@ _LOG_KEY = "inventory_changelog_transaction"
 class ChangeContext:
     actor: str
     request_id: str
+    source: str | None = None
 
 
 _current: ContextVar[ChangeContext | None] = ContextVar("inventory_change_context", default=None)
 
 
 @contextmanager
-def change_context(actor: str, request_id: str | None = None) -> Iterator[ChangeContext]:
-    """Attribute writes inside the block to ``actor`` under one request id (a new uuid if not given)."""
-    ctx = ChangeContext(actor=actor[:100], request_id=(request_id or str(uuid.uuid4()))[:36])
+def change_context(actor: str, request_id: str | None = None, source: str | None = None) -> Iterator[ChangeContext]:
+    """Attribute writes inside the block to ``actor`` under one request id (a new uuid if not given), with
+    the ``source`` of their values when given."""
+    ctx = ChangeContext(actor=actor[:100], request_id=(request_id or str(uuid.uuid4()))[:36],
+                        source=source[:200] if source else None)
     token = _current.set(ctx)
     try:
         yield ctx
@@ -236,7 +243,11 @@ def _write_changes(session: Session) -> None:
         "object_type": object_type(e.model), "object_id": e.object_id, "object_repr": e.repr,
         "prechange_data": mask(e.model, e.before) if e.before is not None else None,
         "postchange_data": mask(e.model, e.after) if e.after is not None else None,
+        "source": e.ctx.source,
     } for e in entries])
+    # one more generation of the inventory, in the same transaction (see InventoryGeneration)
+    session.connection().execute(update(InventoryGeneration).where(InventoryGeneration.id == 1)  # type: ignore[arg-type]
+                                 .values(n=InventoryGeneration.n + 1))
     log.debug("event=object_changes count=%d request_id=%s", len(entries), entries[0].ctx.request_id)
 
 

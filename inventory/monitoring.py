@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, String, and_, cast, or_, select
 from sqlalchemy.engine import Connection
 
 from inventory.choices import DeviceStatusChoices
@@ -34,6 +34,36 @@ def is_monitored(monitoring_enabled: bool | None, status: str | None) -> bool:
 def monitored_condition(device: Any = DEVICE) -> ColumnElement[bool]:
     """:func:`is_monitored` as a SQL condition over the device table (or its columns / model)."""
     return and_(device.monitoring_enabled.is_(True), device.status.in_(DeviceStatusChoices.MONITORED))
+
+
+ALSO_POLLED_BY = "also_polled_by"  # custom field: the other poller groups that watch a device (vantage points)
+GROUP_NAME_MAX = 50
+
+
+def also_polled_by(device: Any) -> list[str]:
+    """The other poller groups watching ``device`` (its ``also_polled_by`` custom field), its own group left out.
+    A value :func:`also_polled_by_errors` refuses yields nothing."""
+    value = (getattr(device, "custom_fields", None) or {}).get(ALSO_POLLED_BY)
+    if also_polled_by_errors(value):
+        return []
+    return [g for g in dict.fromkeys(value or []) if g != getattr(device, "poller_group", None)]
+
+
+def also_polled_by_errors(value: Any) -> list[str]:
+    """Why an ``also_polled_by`` value is not a list of poller group names (none when it is, or absent)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [f"{ALSO_POLLED_BY} must be a list of poller group names, got {value!r}"]
+    return [f"{ALSO_POLLED_BY}: {g!r} is not a poller group name (1 to {GROUP_NAME_MAX} characters)"
+            for g in value if not isinstance(g, str) or not g.strip() or len(g) > GROUP_NAME_MAX]
+
+
+def watched_by(group: str, device: Any = DEVICE) -> ColumnElement[bool]:
+    """SQL condition: devices of ``group`` or that may list it in ``also_polled_by`` (a text pre-filter; the
+    caller keeps the rows :func:`also_polled_by` confirms)."""
+    return or_(device.poller_group == group,
+               cast(device.custom_fields, String).like(f'%"{ALSO_POLLED_BY}"%'))
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from inventory.models import (
     VideoconferenceEndpoint,
 )
 from inventory.models.dcim import Interface, Location
+from inventory.monitoring import ALSO_POLLED_BY, also_polled_by_errors
 from inventory.validation import Errors, Lookup, describe
 
 CODE_RE = re.compile(r"^[0-9]+$")
@@ -144,6 +145,9 @@ def _device(obj: Device, lookup: Lookup, errors: Errors) -> None:
         _primary_ip(obj, lookup, errors)
     if obj.parent_id is not None:
         _parent_chain(obj, lookup, errors)
+    for message in also_polled_by_errors((obj.custom_fields or {}).get(ALSO_POLLED_BY)
+                                         if isinstance(obj.custom_fields, dict) else None):
+        errors.add("custom_fields", message)
 
 
 def _primary_ip(obj: Device, lookup: Lookup, errors: Errors) -> None:

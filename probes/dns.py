@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pydantic import Field
 
 from probes.base import ProbeContext, ProbeResult, Target
-from probes.plugin import InventoryRecords, KindSettings, MeasurementSpec, ProbeKind, Problem, TargetBuild
+from probes.plugin import InfoSpec, InventoryRecords, KindSettings, MeasurementSpec, ProbeKind, Problem, TargetBuild
 
 log = logging.getLogger(__name__)
 
@@ -272,4 +272,5 @@ KIND = ProbeKind(
         MeasurementSpec("answers", "", "Số bản ghi trả lời", "Records in the answer"),
         MeasurementSpec("rcode", "", "Mã trả lời (RCODE)", "Response code (RCODE)"),
     ),
+    info=(InfoSpec("answers", "Bản ghi trả lời", "Answers"), InfoSpec("transport", "Giao thức", "Transport")),
 )

@@ -22,7 +22,7 @@ from cryptography import x509
 from pydantic import Field
 
 from probes.base import ProbeContext, ProbeResult, Target
-from probes.plugin import InventoryRecords, KindSettings, MeasurementSpec, ProbeKind, Problem, TargetBuild
+from probes.plugin import InfoSpec, InventoryRecords, KindSettings, MeasurementSpec, ProbeKind, Problem, TargetBuild
 from probes.tcp import list_field
 
 log = logging.getLogger(__name__)
@@ -168,4 +168,5 @@ KIND = ProbeKind(
         MeasurementSpec("status_code", "", "Mã trạng thái HTTP", "HTTP status code"),
         MeasurementSpec("tls_expiry_days", "d", "Chứng chỉ TLS còn hạn (ngày)", "TLS certificate expires in (days)"),
     ),
+    info=(InfoSpec("http_version", "Phiên bản HTTP", "HTTP version"),),
 )

@@ -5,13 +5,15 @@ A kind module (``probes/icmp.py``, ``probes/dns.py``…) declares, blackbox_expo
 - ``name`` and ``settings``: a pydantic model read from ``[probes.<name>]`` (validated, with defaults);
   :class:`KindSettings` holds what every kind has (interval, timeout, concurrency, retries before a hard state);
 - ``build_targets(inventory, settings)``: plain records in (:class:`DeviceRecord`, :class:`ServiceRecord`,
-  filled by ``infra_monitor/targets.py`` from the database), :class:`TargetBuild` out (the targets, and the
-  records that could not become one, with why);
+  :class:`VcEndpointRecord`, filled by ``infra_monitor/targets.py`` from the database), :class:`TargetBuild`
+  out (the targets, and the records that could not become one, with why);
 - ``budget_s(settings, n_targets)``: how long one probe may take from its start (the deadline);
 - ``prepare(ctx, targets, settings)``: open what the kind needs before any deadline runs;
 - ``probe(target, settings, deadline, ctx) -> ProbeResult``: the one prober signature, never raises;
 - ``measurements``: what it measures (:class:`MeasurementSpec`: name, unit, vi/en labels, rolled up or not,
-  and which one is the check's "latency" / "loss" for storage and graphs).
+  and which one is the check's "latency" / "loss" for storage and graphs);
+- ``info``: which of the texts its results carry in ``info`` the pages show (:class:`InfoSpec`: name, vi/en
+  labels, and a catalogue prefix when the value is a word to translate); the others are stored, not shown.
 
 :mod:`probes.registry` maps names to kinds; configuration, scheduling, storage, the pages and the CLI read it.
 Nothing here touches a database or the inventory package.
@@ -66,6 +68,20 @@ class MeasurementSpec:
 
 
 @dataclass(frozen=True)
+class InfoSpec:
+    """One text of a result's ``info`` the pages show. With ``translate`` the value is a word (``busy``) the
+    pages look up as ``translate + value`` in the catalogues; otherwise it is shown as measured."""
+
+    name: str
+    label_vi: str
+    label_en: str
+    translate: str = ""
+
+    def label(self, lang: str) -> str:
+        return self.label_vi if lang == "vi" else self.label_en
+
+
+@dataclass(frozen=True)
 class DeviceRecord:
     """A monitored device as the probes see it. ``snmp`` is None (no profile), credentials, or why it has none."""
 
@@ -99,11 +115,28 @@ class ServiceRecord:
 
 
 @dataclass(frozen=True)
+class VcEndpointRecord:
+    """A videoconference endpoint (codec) of a monitored device; ``address`` is its device's primary address,
+    ``protocol`` ("sip" or "h323") picks the kind that checks it."""
+
+    id: int
+    device_id: int
+    protocol: str
+    address: str
+    uri: str = ""
+    e164: str = ""
+    mcu_id: int | None = None
+    room: str = ""
+
+
+@dataclass(frozen=True)
 class InventoryRecords:
-    """What ``build_targets`` reads: devices (in id order) and services (of those devices)."""
+    """What ``build_targets`` reads: devices (in id order), services and videoconference endpoints (of those
+    devices)."""
 
     devices: Sequence[DeviceRecord] = ()
     services: Sequence[ServiceRecord] = ()
+    vc_endpoints: Sequence[VcEndpointRecord] = ()
 
     @cached_property
     def _by_id(self) -> dict[int, DeviceRecord]:
@@ -149,6 +182,7 @@ class ProbeKind:
     build_targets: Callable[[InventoryRecords, Any], TargetBuild]
     probe: Prober
     measurements: tuple[MeasurementSpec, ...] = ()
+    info: tuple[InfoSpec, ...] = ()
     budget_s: Callable[[Any, int], float] = _timeout_budget
     prepare: Callable[[ProbeContext, Sequence[Target], Any], None] = _no_prepare
     label_vi: str = ""

@@ -7,7 +7,7 @@ one line in :data:`KINDS`; :func:`register` adds one at run time (a test suite's
 
 from __future__ import annotations
 
-from probes import dns, http, icmp, snmp, tcp
+from probes import discovery, dns, h323, http, icmp, sip, snmp, tcp
 from probes.plugin import ProbeKind
 
 KINDS: dict[str, ProbeKind] = {
@@ -16,6 +16,9 @@ KINDS: dict[str, ProbeKind] = {
     "tcp": tcp.KIND,
     "http": http.KIND,
     "dns": dns.KIND,
+    "sip": sip.KIND,
+    "h323": h323.KIND,
+    "discovery": discovery.KIND,
 }
 
 

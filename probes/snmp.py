@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pydantic import Field
 
 from probes.base import IfIndexEntry, InterfaceSample, ProbeContext, ProbeResult, SnmpCredentials, Target
-from probes.plugin import InventoryRecords, KindSettings, MeasurementSpec, ProbeKind, Problem, TargetBuild
+from probes.plugin import InfoSpec, InventoryRecords, KindSettings, MeasurementSpec, ProbeKind, Problem, TargetBuild
 from probes.snmp_session import SnmpError, SnmpSession
 
 log = logging.getLogger(__name__)
@@ -306,4 +306,5 @@ KIND = ProbeKind(
     name="snmp", settings=SnmpSettings, build_targets=build_targets, probe=probe, budget_s=budget_s,
     prepare=prepare, label_vi="SNMP", label_en="SNMP",
     measurements=(MeasurementSpec("sys_uptime_s", "s", "Thời gian hoạt động", "Uptime"),),
+    info=(InfoSpec("missing_interfaces", "Giao diện không thấy trên thiết bị", "Interfaces not on the device"),),
 )

@@ -37,8 +37,13 @@ def served(app: Any) -> Iterator[str]:
     """Serve ``app`` with uvicorn in a thread; yields its base URL and stops it afterwards."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    # The socket is bound here and handed to uvicorn, so no other test process (xdist worker) can take the
+    # port between choosing it and listening on it.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
@@ -46,7 +51,8 @@ def served(app: Any) -> Iterator[str]:
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{server.config.port}"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()

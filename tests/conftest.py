@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,18 @@ from sqlalchemy.engine import Engine
 
 from infra_monitor.config import Settings, load_settings
 from infra_monitor.db import import_all_models, make_engine
+from tests.alone import MARK as ALONE
+from tests.alone import lock_dir, room
 from tests.requirements import require_postgres
 
 pytest_plugins = ["tests.lab.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _parallel_room(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Under xdist, a test marked ``alone`` runs with no other test beside it (see tests/alone.py)."""
+    with room(lock_dir(tmp_path_factory.getbasetemp()), alone=request.node.get_closest_marker(ALONE) is not None):
+        yield
 
 
 def _settings_for(url: str, **env: str) -> Settings:
@@ -29,9 +39,10 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def pg_schema_url() -> Iterator[str]:
-    """One fresh PostgreSQL schema per test session, dropped afterwards."""
+    """One fresh PostgreSQL schema per test session (so per xdist worker: a random name, never shared), dropped
+    afterwards. The worker id in the name only tells a leftover schema's origin."""
     base = require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"t_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:12]}"
     admin = make_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

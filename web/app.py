@@ -108,14 +108,18 @@ def _mount_optional(app: FastAPI) -> None:
 
     from web.api.events import router as status_router
     from web.api.inventory import router as inventory_router
+    from web.api.meetings import router as meetings_router
     from web.api.problems import router as problems_router
+    from web.api.reconcile import router as reconcile_router
     from web.api.reports import router as reports_router
     from web.docs import router as docs_router
     from web.metrics import router as metrics_router
     from web.pages import install as install_pages
     from web.pages_login import api_router as public_api_router
     from web.pages_login import router as login_router
+    from web.pages_meetings import router as meetings_page_router
     from web.pages_problems import router as problems_page_router
+    from web.pages_reconcile import router as reconcile_page_router
     from web.pages_reports import router as reports_page_router
     from web.pages_services import router as services_page_router
     from web.pages_wall import router as wall_router
@@ -124,6 +128,8 @@ def _mount_optional(app: FastAPI) -> None:
     app.include_router(status_router, prefix="/api")
     app.include_router(reports_router, prefix="/api")
     app.include_router(problems_router, prefix="/api")
+    app.include_router(meetings_router, prefix="/api")
+    app.include_router(reconcile_router, prefix="/api")
     app.include_router(public_api_router, prefix="/api")
     app.include_router(docs_router)
     app.include_router(metrics_router)
@@ -131,6 +137,8 @@ def _mount_optional(app: FastAPI) -> None:
     install_pages(app)
     app.include_router(reports_page_router)
     app.include_router(problems_page_router)
+    app.include_router(meetings_page_router)
+    app.include_router(reconcile_page_router)
     app.include_router(services_page_router)
     app.include_router(wall_router)
     if STATIC_DIR.is_dir():

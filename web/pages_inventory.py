@@ -15,9 +15,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from infra_monitor.readmodel import ReadModel
+from infra_monitor.readmodel.checks import CheckState, latest_checks, mark_unswept
 from infra_monitor.readmodel.inventory_lists import DEFAULT_PER_PAGE, KINDS, PER_PAGE_CHOICES, STATES, ListQuery
 from infra_monitor.readmodel.schemas import LEVELS
 from inventory.choices import CircuitStatusChoices, DeviceStatusChoices, SiteStatusChoices, VCProtocolChoices
+from probes.sip import ANSWERS as SIP_ANSWERS
 from web.pages import not_found
 from web.templating import Page, page, readmodel, render
 
@@ -27,6 +29,8 @@ PageDep = Annotated[Page, Depends(page)]
 ReadDep = Annotated[ReadModel, Depends(readmodel)]
 Str = Annotated[str | None, Query(max_length=200)]
 MAX_PAGE = 10**7
+# what the endpoint check column says (catalogue keys vc_answer_<word>): the SIP answer, H.323 up/down, stale
+VC_CHECK_WORDS = (*SIP_ANSWERS, "up", "down", "stale")
 
 # Columns per list: (cell key, header translation key).
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -37,7 +41,8 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "circuits": (("cid", "circuit"), ("provider", "provider"), ("type", "kind"), ("status", "status"),
                  ("commit_rate_kbps", "commit_rate"), ("a_site", "circuit_a_end"), ("z_site", "circuit_z_end")),
     "vc": (("device", "device"), ("site", "site"), ("district", "district"), ("protocol", "protocol"),
-           ("uri", "vc_uri"), ("e164", "vc_e164"), ("room", "room"), ("mcu", "vc_mcu"), ("state", "state")),
+           ("uri", "vc_uri"), ("e164", "vc_e164"), ("room", "room"), ("mcu", "vc_mcu"), ("state", "state"),
+           ("vc_check", "vc_check")),
 }
 STATUSES = {"sites": SiteStatusChoices.values(), "devices": DeviceStatusChoices.values(),
             "circuits": CircuitStatusChoices.values(), "vc": []}
@@ -100,6 +105,30 @@ def _cell(p: Page, kind: str, key: str, value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _vc_checks(rm: ReadModel, rows: list[Any]) -> dict[int, CheckState]:
+    """The SIP/H.323 check (``vc:<endpoint>:sip|h323``) of each listed endpoint's device: two queries a page."""
+    device_ids = [r.cells["device_id"] for r in rows]
+    if not device_ids:
+        return {}
+    with rm.engine.connect() as conn:
+        checks = mark_unswept(conn, [c for c in latest_checks(conn, device_ids=device_ids)
+                                     if c.check_key.startswith("vc:")])
+    return {c.device_id: c for c in checks}
+
+
+def _vc_check_cell(p: Page, check: CheckState | None) -> tuple[str, dict[str, str]]:
+    """The endpoint's check as read on the list (ready, busy (486), no answer…) and its data attributes: the SIP
+    answer word of ``probes/sip.py`` (or up/down for H.323, stale for an old result) and the SIP code."""
+    if check is None:
+        return p.t("vc_check_none"), {"vc-check": "none"}
+    code = check.measurements.get("code")
+    word = "stale" if check.state == "stale" else check.info.get("answer") or check.state
+    word = word if word in VC_CHECK_WORDS else check.state
+    attrs = {"vc-check": word, **({"vc-code": f"{code:.0f}"} if code is not None else {})}
+    text = p.t(f"vc_answer_{word}")
+    return (f"{text} ({code:.0f})" if code is not None and word != "stale" else text), attrs
+
+
 @router.get("/inventory/{kind}", response_class=HTMLResponse)
 def inventory_page(kind: str, p: PageDep, rm: ReadDep, q: Str = None, status: Str = None, state: Str = None,
                    level: Str = None, district: Str = None, role: Str = None, provider: Str = None,
@@ -128,8 +157,17 @@ def inventory_page(kind: str, p: PageDep, rm: ReadDep, q: Str = None, status: St
         return p.url(f"/inventory/{kind}", **params, sort=f"-{key}" if lq.sort == key else key)
 
     columns = COLUMNS[kind]
-    rows = [{"href": r.href, "api": r.api, "cells": [_cell(p, kind, key, r.cells[key]) for key, _h in columns]}
-            for r in result.rows]
+    checks = _vc_checks(rm, result.rows) if kind == "vc" else {}
+    rows = []
+    for r in result.rows:
+        cells, attrs = [], {}
+        for key, _h in columns:
+            if key == "vc_check":
+                text, attrs[key] = _vc_check_cell(p, checks.get(r.cells["device_id"]))
+                cells.append(text)
+            else:
+                cells.append(_cell(p, kind, key, r.cells[key]))
+        rows.append({"href": r.href, "api": r.api, "cells": cells, "attrs": attrs})
     first = lq.offset + 1 if rows else 0
     return render(p, "inventory.html", active="nav_inventory", kind=kind, kinds=KINDS, titles=TITLES,
                   headers=[p.t(h) for _k, h in columns], keys=[k for k, _h in columns],

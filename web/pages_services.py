@@ -1,5 +1,6 @@
 """Hosted services: the list (``/services``: paged, sortable, filtered, in the URL) and one service
-(``/services/{id}``: what it is, who owns it, and the state of each of its checks).
+(``/services/{id}``: what it is, who owns it, the state of each of its checks and its availability over 24 hours
+and 30 days with the part of the window it stands on).
 
 Rows come from :mod:`infra_monitor.readmodel.services` (a count, one page and the page's check states);
 choice values are shown translated from literal keys, so the translation tests see every key.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -24,7 +25,9 @@ from infra_monitor.readmodel.services import (
     hosted_figures,
     service_detail,
     service_list,
+    stale_limit,
 )
+from infra_monitor.storage.check_intervals import staleness
 from inventory.choices import ServiceCriticalityChoices, ServiceKindChoices, ServiceStatusChoices
 from web.pages import not_found
 from web.pages_detail import graph_labels
@@ -38,7 +41,7 @@ MAX_PAGE = 10**7
 MAX_ID = 2**31 - 1
 COLUMNS = (("name", "service"), ("kind", "service_kind"), ("target", "service_target"), ("device", "device"),
            ("site", "site"), ("tenant", "service_tenant"), ("criticality", "service_criticality"),
-           ("status", "status"), ("state", "state"))
+           ("status", "status"), ("state", "state"), ("availability", "availability_24h"))
 
 
 def labels(p: Page) -> dict[str, dict[str, str]]:
@@ -58,9 +61,7 @@ def labels(p: Page) -> dict[str, dict[str, str]]:
 
 def stale_before(rm: ReadModel) -> datetime:
     """Results older than this are not a current state: the page's staleness, at least two probe intervals."""
-    settings = rm.settings
-    intervals = [cfg.interval_s for _k, cfg in settings.probes if cfg.enabled] or [0]
-    return rm.now() - timedelta(seconds=max(settings.web.stale_after_s, 2 * max(intervals)))
+    return stale_limit(rm.settings, rm.now())
 
 
 def _choice(value: str | None, allowed: list[str]) -> str | None:
@@ -77,17 +78,18 @@ def services_page(p: PageDep, rm: ReadDep, q: Str = None, kind: Str = None, stat
                       status=_choice(status, ServiceStatusChoices.values()),
                       criticality=_choice(criticality, ServiceCriticalityChoices.values()),
                       tenant=(tenant or "").strip() or None, site=(site or "").strip() or None,
-                      hosted={"yes": True, "no": False}.get(hosted or ""),
+                      hosted={"yes": True, "1": True, "no": False, "0": False}.get(hosted or ""),
                       sort=sort if sort and sort.removeprefix("-") in SORTS else "", page=page_no,
                       per_page=per_page if per_page in PER_PAGE_CHOICES else DEFAULT_PER_PAGE)
     stale = stale_before(rm)
     with rm.engine.connect() as conn:
-        figures = hosted_figures(conn, stale_before=stale)
-        result = service_list(conn, sq, stale)
+        now, gap = rm.now(), staleness(rm.settings)
+        figures = hosted_figures(conn, stale_before=stale, now=now, max_gap=gap)
+        result = service_list(conn, sq, stale, now=now, max_gap=gap)
         pages = max(1, math.ceil(result.count / sq.per_page))
         if sq.page > pages and result.count:  # past the end (the list shrank): its last page
             sq = replace(sq, page=pages)
-            result = service_list(conn, sq, stale)
+            result = service_list(conn, sq, stale, now=now, max_gap=gap)
     params: dict[str, Any] = {"q": sq.q, "kind": sq.kind, "status": sq.status, "criticality": sq.criticality,
                               "tenant": sq.tenant, "site": sq.site,
                               "hosted": {True: "yes", False: "no"}.get(sq.hosted) if sq.hosted is not None else None,
@@ -114,7 +116,7 @@ def service_page(service_id: int, p: PageDep, rm: ReadDep) -> HTMLResponse:
     if not 1 <= service_id <= MAX_ID:
         return not_found(p, rm)
     with rm.engine.connect() as conn:
-        detail = service_detail(conn, service_id, stale_before(rm))
+        detail = service_detail(conn, service_id, stale_before(rm), now=rm.now(), max_gap=staleness(rm.settings))
     if detail is None:
         return not_found(p, rm)
     row = detail.row

@@ -15,9 +15,11 @@ from infra_monitor.cli import (
     deploy_cmds,
     events_cmds,
     inventory_cmds,
+    meeting_cmds,
     netbox_cmds,
     probe_cmds,
     problems_cmds,
+    reconcile_cmds,
     report_cmds,
     secrets_cmds,
     status_cmds,
@@ -63,6 +65,8 @@ account_cmds.register(app)
 secrets_cmds.register(app)
 netbox_cmds.register(app)
 deploy_cmds.register(app)
+reconcile_cmds.register(app)
+meeting_cmds.register(app)
 
 
 def main() -> None:

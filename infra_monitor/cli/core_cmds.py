@@ -81,7 +81,8 @@ def register(app: typer.Typer, db_app: typer.Typer) -> None:
         """Run the web UI and API and, unless --no-probes, the scheduled probes (Ctrl-C stops cleanly).
 
         Exits 75 at once, before anything starts, when another serve or poller already runs the probes of
-        this database and poller group, and 1 when the web port is taken.
+        this SQLite database and poller group (on PostgreSQL they share the group), and 1 when the web port
+        is taken.
         """
         settings = load(config)
         from infra_monitor.server import PollerRunning, StartError, run_server

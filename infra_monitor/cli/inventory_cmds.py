@@ -241,7 +241,7 @@ def register(app: typer.Typer) -> None:
                        for r, c in zip(table.rows, rows, strict=True)]
         emit([table], output_format(fmt, as_json), data=[{
             "id": c.id, "time": c.time.isoformat(), "actor": c.actor, "request_id": c.request_id,
-            "action": c.action, "object_type": c.object_type, "object_id": c.object_id,
+            "source": c.source, "action": c.action, "object_type": c.object_type, "object_id": c.object_id,
             "object_repr": c.object_repr,
             "changes": [{"field": k, "old": _masked(k, old), "new": _masked(k, new)}
                         for k, old, new in field_diff(c.action, c.prechange_data, c.postchange_data)],

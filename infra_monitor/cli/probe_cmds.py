@@ -113,7 +113,8 @@ def register(app: typer.Typer) -> None:
     def poller(config: ConfigOpt = None) -> None:
         """Run only the scheduled probes (a separate probe server for this poller group); Ctrl-C stops.
 
-        Exits 75 at once when another poller or serve already runs the probes of this database and group.
+        Exits 75 at once when another poller or serve already runs the probes of this SQLite database and group;
+        on PostgreSQL several pollers of a group share its devices (shard leases).
         """
         settings = load(config)
         engine = engine_for(settings)

@@ -1,6 +1,8 @@
 """``infra-monitor status``: a summary first, then every site and device that is not UP.
 
-The summary: sites and devices per state, coverage per level, open problems and the last sweep. Then the sites
+The summary: sites and devices per state, coverage per level, open problems, the systems hosted in the data
+center (monitored, up, down, unknown, availability over 24 hours with the time it stands on, the ones down) and
+the last sweep. Then the sites
 and devices that are not UP (down, unreachable, unknown, maintenance, or UP with a pending change), with since
 when, cause and root cause; ``--all`` lists the UP ones too. ``--site``, ``--level`` and ``--district`` narrow
 everything, the summary and the coverage included (a narrowed coverage has no plan targets: those are the
@@ -35,13 +37,14 @@ from infra_monitor.cli.common import (
     t,
     yes_no,
 )
-from infra_monitor.readmodel.fmt import local_dt, percent
+from infra_monitor.readmodel.fmt import duration, local_dt, percent
 from infra_monitor.readmodel.schemas import (
     COVERAGE_LEVELS,
     LEVELS,
     CoverageRow,
     DeviceState,
     Freshness,
+    HostedSummary,
     SiteRow,
     StateCounts,
 )
@@ -207,7 +210,7 @@ def register(app: typer.Typer) -> None:
                                   rm.freshness(), rm.now())
             else:
                 ov = rm.overview()
-                summary = Summary(ov.sites, ov.devices, ov.coverage, ov.freshness, ov.generated_at)
+                summary = Summary(ov.sites, ov.devices, ov.coverage, ov.freshness, ov.generated_at, ov.hosted)
             problems = open_problems(rm, {s.id for s in sites} if narrowed else None)
         except SQLAlchemyError as exc:
             fail(t("cli_db_unreadable", error=type(exc).__name__, detail=exc.args[0]))
@@ -224,6 +227,7 @@ class Summary:
     coverage: list[CoverageRow]
     freshness: Freshness
     generated_at: datetime
+    hosted: HostedSummary | None = None   # the province's hosted systems (not computed for a narrowed status)
 
 
 def _output(fmt: Format, rm: ReadModel, timezone: str, summary: Summary, problems: int | None,
@@ -234,7 +238,8 @@ def _output(fmt: Format, rm: ReadModel, timezone: str, summary: Summary, problem
         emit([], fmt, data={
             "generated_at": summary.generated_at.isoformat(), "timezone": timezone,
             "summary": {"sites": site_states.model_dump(), "devices": device_states.model_dump(),
-                        "open_problems": problems},
+                        "open_problems": problems,
+                        "hosted_systems": summary.hosted.model_dump(mode="json") if summary.hosted else None},
             "coverage": [c.model_dump(mode="json") for c in coverage],
             "sites": [s.model_dump(mode="json") for s in sites],
             "devices": [d.model_dump(mode="json") for d in devices],
@@ -244,8 +249,25 @@ def _output(fmt: Format, rm: ReadModel, timezone: str, summary: Summary, problem
         lines = [] if problems is None else [tr("cli_open_problems", n=problems)]
         when = local_dt(fr.last_sweep_at, rm.tz) if fr.last_sweep_at else tr("cli_never")
         lines.append(tr("cli_sweep_at", when=when) + (tr("cli_stale") if fr.stale else ""))
-        return [*lines, ""]
+        return [*_hosted_lines(summary.hosted, tr), *lines, ""]
 
     emit([_summary(site_states, device_states), _coverage_rows(coverage)], fmt, footer=facts)
     emit([_site_rows(sites, rm), _device_rows(devices, slug_of, rm)], fmt,
          footer=lambda tr: [tr("cli_up_not_listed", n=hidden)] if hidden else [])
+
+
+def _hosted_lines(h: HostedSummary | None, tr: Translate) -> list[str]:
+    """The hosted systems in the summary: counts, availability over 24 h with the time it stands on, the ones down."""
+    if h is None or not h.inventoried:
+        return []
+    lang = "en" if tr is english else language()
+    lines = [tr("cli_hosted", monitored=h.monitored, inventoried=h.inventoried, up=h.up, down=h.down,
+                unknown=h.unknown)]
+    partial = h.availability_24h is not None and h.availability_24h_data_s < 86400 * 0.995
+    over = tr("cli_hosted_over", span=duration(h.availability_24h_data_s, lang)) if partial else ""
+    lines.append(tr("cli_hosted_availability", pct=percent(h.availability_24h, lang), over=over))
+    if h.down_services:
+        names = ", ".join(d.name for d in h.down_services)
+        more = h.down - len(h.down_services)
+        lines.append(tr("cli_hosted_down", names=names + (f" (+{more})" if more > 0 else "")))
+    return lines

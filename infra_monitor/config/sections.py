@@ -157,6 +157,17 @@ class PollerConfig(_Section):
     write_deadline_s: float = Field(60.0, ge=0, le=3600,
                                     description="probe --once: how long to keep retrying results the database "
                                                 "refuses (locked, down) before exiting 1")
+    # Several processes of one group (PostgreSQL only, see infra_monitor.shards):
+    name: str = Field("", max_length=100, description="this process's poller id (default hostname:pid)")
+    vantage: str = Field("", max_length=50, description="where this poller probes from (default: the group name)")
+    shards: int = Field(64, ge=1, le=4096, description="how many shards the group's devices are hashed into")
+    heartbeat_s: float = Field(10.0, gt=0, le=3600,
+                               description="how often a poller heart-beats; peers silent for 3 beats are gone")
+
+    @property
+    def vantage_name(self) -> str:
+        """The vantage point this poller's results carry: ``vantage``, else the group's name."""
+        return self.vantage or self.group
 
 
 class RetentionConfig(_Section):
@@ -253,6 +264,23 @@ class ReportsConfig(_Section):
     schedules: list[ReportSchedule] = Field(default_factory=list)
 
 
+class MeetingsConfig(_Section):
+    """[meetings]: readiness sweeps before each videoconference meeting (minutes before the start)."""
+
+    lead_times_min: list[int] = Field(default_factory=lambda: [60, 15], min_length=1,
+                                      description="minutes before the start at which the poller checks readiness")
+    saturation_pct: float = Field(90.0, gt=0, le=1000, description="uplink utilisation above which a link is saturated")
+    check_timeout_s: float = Field(5.0, gt=0, le=120, description="deadline of one room's probes")
+    utilisation_window_min: int = Field(15, ge=1, le=1440, description="how far back the latest rollups are read")
+
+    @field_validator("lead_times_min")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if any(m <= 0 or m > 7 * 24 * 60 for m in v):
+            raise ValueError("each lead time must be between 1 and 10080 minutes")
+        return sorted(set(v), reverse=True)
+
+
 class SecurityConfig(_Section):
     key_file: str = Field("", description="file of Fernet keys, one per line, newest first, mode 0600 "
                                           "(INFRA_MONITOR_SECRET_KEY wins when set); empty = none")
@@ -270,6 +298,7 @@ class Settings(_Section):
     notifications: NotificationsConfig = Field(default_factory=lambda: NotificationsConfig())
     reports: ReportsConfig = Field(default_factory=lambda: ReportsConfig())
     security: SecurityConfig = Field(default_factory=lambda: SecurityConfig())
+    meetings: MeetingsConfig = Field(default_factory=lambda: MeetingsConfig())
 
     source: str = Field("<defaults>", exclude=True, description="where the settings came from")
 

@@ -15,20 +15,31 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.engine import Connection, Row
 
-from infra_monitor.readmodel.frame import DEV, DS, SITE, SiteFilter, is_connected, level_counts, site_ids
+from infra_monitor.readmodel.frame import (
+    DEV,
+    DS,
+    SITE,
+    SiteFilter,
+    is_connected,
+    level_counts,
+    site_ids,
+    stored_tally,
+)
 from infra_monitor.readmodel.schemas import COVERAGE_LEVELS, STATES, CoverageRow, StateCounts
 from infra_monitor.readmodel.uptime import Figure, availability_figures, figure_fields, level_group
 from infra_monitor.status.engine.states import State
 from infra_monitor.status.store.models import DeviceStatusRow
+from infra_monitor.status.store.site_tally import SiteTallyRow
 from inventory.choices import SiteCategoryChoices
 from inventory.dated import Regions, valid_on
 from inventory.models import CoverageTarget, Device, Site, VideoconferenceEndpoint
 
 CT = CoverageTarget.__table__.c  # type: ignore[attr-defined]
 VC = VideoconferenceEndpoint.__table__.c  # type: ignore[attr-defined]
+TALLY = SiteTallyRow.__table__.c  # type: ignore[attr-defined]
 VC_LEVEL = "vc"
 
 
@@ -56,11 +67,15 @@ def load_targets(conn: Connection, as_of: date) -> dict[str, Target]:
 
 def vc_counts(conn: Connection, flt: SiteFilter, regions: Regions) -> list[Row[Any]]:
     """Videoconference endpoints at the sites of ``flt`` (any level) per (codec state, site connected)."""
-    sub = (select(func.coalesce(DS.hard_state, State.UNKNOWN.value).label("state"),
-                  is_connected().label("connected"))
-           .select_from(VideoconferenceEndpoint.__table__  # type: ignore[attr-defined]
-                        .join(Device, DEV.id == VC.device_id).join(Site, SITE.id == DEV.site_id)
-                        .outerjoin(DeviceStatusRow, DS.device_id == VC.device_id))
+    stored = stored_tally(conn)
+    connected = func.coalesce(TALLY.connected, false()) if stored else is_connected()
+    joined = (VideoconferenceEndpoint.__table__  # type: ignore[attr-defined]
+              .join(Device, DEV.id == VC.device_id).join(Site, SITE.id == DEV.site_id)
+              .outerjoin(DeviceStatusRow, DS.device_id == VC.device_id))
+    if stored:
+        joined = joined.outerjoin(SiteTallyRow, TALLY.site_id == SITE.id)
+    sub = (select(func.coalesce(DS.hard_state, State.UNKNOWN.value).label("state"), connected.label("connected"))
+           .select_from(joined)
            .where(SITE.id.in_(site_ids(replace(flt, level=None), regions))).subquery())
     return list(conn.execute(select(sub.c.state, sub.c.connected, func.count().label("n"))
                              .group_by(sub.c.state, sub.c.connected)))
@@ -109,21 +124,25 @@ HOSTED_LEVEL = "hosted_systems"
 
 
 def hosted_systems_row(conn: Connection, targets: Mapping[str, Target],
-                       stale_before: datetime | None = None) -> CoverageRow:
+                       stale_before: datetime | None = None, now: datetime | None = None) -> CoverageRow:
     """The plan's systems hosted in the data center as a coverage row: services counting toward
     ``hosted_systems`` (inventoried), those checked (``connected``: active, monitored, on a monitored
     device), those whose checks answer now (``reachable``), against a ``hosted_systems`` target if one is
-    set. Availability stays None: it needs per-check state intervals, not sample counts. Two queries."""
+    set, with their availability over 24 hours and 30 days from their checks' state intervals (see
+    :mod:`infra_monitor.readmodel.service_uptime`). Three queries."""
     from infra_monitor.readmodel.services import hosted_figures
 
-    figs = hosted_figures(conn, stale_before=stale_before)
+    figs = hosted_figures(conn, stale_before=stale_before, now=now)
     t = targets.get(HOSTED_LEVEL)
     return CoverageRow(level=HOSTED_LEVEL, target=t.target if t else None, plan=t.plan if t else None,
                        plan_valid_to=t.expired_on if t else None, inventoried=figs.inventoried,
                        not_inventoried=max(t.target - figs.inventoried, 0) if t else None,
                        connected=figs.monitored, reachable=figs.up,
                        states=StateCounts(up=figs.up, down=figs.down,
-                                          unknown=figs.unknown + figs.inventoried - figs.monitored))
+                                          unknown=figs.unknown + figs.inventoried - figs.monitored),
+                       availability_24h=figs.availability_pct, availability_24h_data_s=figs.availability_data_s,
+                       availability_30d=figs.availability_30d_pct,
+                       availability_30d_data_s=figs.availability_30d_data_s)
 
 
 def coverage_of(conn: Connection, flt: SiteFilter, regions: Regions, now: datetime, targets: Mapping[str, Target],

@@ -3,7 +3,8 @@
 A constant number of queries whatever the number of sites: sites per (level, state, connected) with their
 devices per state (one grouped statement), coverage targets, VC endpoints, availability (intervals and
 windows), problems (one statement with a grouped sub-query counting the devices cut off behind each root
-cause), events, and the heartbeats with the poller groups in use.
+cause), events, the heartbeats with the poller groups in use, and the systems hosted in the data center
+(services, their check states, their checks' state intervals).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from infra_monitor.readmodel.frame import (
 )
 from infra_monitor.readmodel.probe_health import kind_health
 from infra_monitor.readmodel.schemas import EventOut, Freshness, Overview, PollerFreshness, Problem
+from infra_monitor.readmodel.services import hosted_summary
 from infra_monitor.status.engine.states import State
 from infra_monitor.status.store.listing import EventFilter, EventGroup, group_by_root, list_events
 from infra_monitor.status.store.models import DeviceStatusRow, EventRow, PollerHeartbeatRow, ProblemRow
@@ -157,7 +159,7 @@ def overview(conn: Connection, settings: Settings, now: datetime, as_of: date, r
         coverage=coverage_of(conn, everything, regions, now, load_targets(conn, as_of), counts=counts),
         problems=probs, problems_total=total, events=events(conn, event_limit),
         freshness=freshness(conn, settings, now), probes=kind_health(conn, settings, now),
-        feed=event_feed(conn, event_limit))
+        feed=event_feed(conn, event_limit), hosted=hosted_summary(conn, settings, now))
 
 
 def heartbeat_token(conn: Connection) -> Any:

@@ -94,6 +94,42 @@ class PollerFreshness(BaseModel):
     idle: bool = Field(False, description="its last sweep had no targets: neither fresh nor stale")
 
 
+class PollerProcessOut(BaseModel):
+    """One poller process (PostgreSQL's shard leases): stale after three of its heartbeats without a beat."""
+
+    poller_id: str
+    poller_group: str
+    vantage: str
+    host: str
+    pid: int
+    shards: int = Field(description="shards of its group it holds")
+    shard_count: int
+    last_seen: datetime
+    age_s: float
+    stale: bool
+
+
+class VantageOut(BaseModel):
+    """What one vantage point says about a device: ``up`` True/False, None when it is silent (no fresh data)."""
+
+    vantage: str
+    poller_group: str
+    up: bool | None
+    at: datetime
+    error: str | None = None
+
+
+class VantageDisagreement(BaseModel):
+    """A device one vantage point sees UP and another DOWN; its state is its own group's vantage's."""
+
+    device_id: int
+    device: str
+    site_slug: str
+    site_name: str
+    state: str
+    vantages: list[VantageOut]
+
+
 class FailingCheck(BaseModel):
     """A device whose latest result of a kind failed while the device is UP (another check answers)."""
 
@@ -126,6 +162,27 @@ class Freshness(BaseModel):
     age_s: float | None
     stale: bool
     pollers: list[PollerFreshness] = Field(default_factory=list)
+    poller_processes: list[PollerProcessOut] = Field(default_factory=list,
+                                                     description="poller processes sharing groups (PostgreSQL)")
+
+
+class HostedDown(BaseModel):
+    id: int
+    name: str
+
+
+class HostedSummary(BaseModel):
+    """The plan's systems hosted in the data center (services counting toward ``hosted_systems``): how many are
+    monitored, their states now and their availability over 24 hours (from their checks' state intervals)."""
+
+    inventoried: int
+    monitored: int = Field(description="active, monitoring on, on a monitored device")
+    up: int
+    down: int = Field(description="down or misconfigured now")
+    unknown: int = Field(description="monitored but without a current check result")
+    availability_24h: float | None = Field(None, description="service-time weighted percent up; None: no data")
+    availability_24h_data_s: float = Field(0.0, description="counted seconds per monitored service, on average")
+    down_services: list[HostedDown] = Field(default_factory=list, description="the first ones down, by name")
 
 
 class Overview(BaseModel):
@@ -141,6 +198,9 @@ class Overview(BaseModel):
     freshness: Freshness
     probes: list[KindHealth] = Field(default_factory=list, description="each enabled probe kind's health")
     feed: list[EventGroup] = Field(default_factory=list, description="latest events grouped under root causes")
+    hosted: HostedSummary | None = Field(None, description="systems hosted in the data center")
+    vantage_disagreements: list[VantageDisagreement] = Field(
+        default_factory=list, description="devices seen UP from one vantage point and DOWN from another")
 
 
 class HeartbeatRun(BaseModel):
@@ -297,6 +357,8 @@ class DeviceDetail(BaseModel):
     availability_30d_data_s: float = Field(0.0, description=DATA_S)
     config_errors: list[ConfigError] = Field(default_factory=list,
                                              description="probe targets the poller leaves out, and why")
+    vantages: list[VantageOut] = Field(default_factory=list,
+                                       description="each vantage point's view, when several watch the device")
 
 
 class SeriesLine(BaseModel):

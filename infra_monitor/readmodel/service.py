@@ -29,6 +29,7 @@ from infra_monitor.readmodel import lists as li
 from infra_monitor.readmodel import overview as ov
 from infra_monitor.readmodel import series as se
 from infra_monitor.readmodel import sites as si
+from infra_monitor.readmodel import vantages as va
 from infra_monitor.readmodel.fmt import zone
 from infra_monitor.readmodel.frame import DEV, SITE, SiteFilter, load_sites, site_ids
 from infra_monitor.readmodel.schemas import (
@@ -40,6 +41,7 @@ from infra_monitor.readmodel.schemas import (
     SiteDetail,
     SiteList,
 )
+from infra_monitor.storage.check_intervals import staleness
 from inventory.dated import CHANGE, LINK, REGION, Regions, load_regions
 
 log = logging.getLogger(__name__)
@@ -159,6 +161,8 @@ class ReadModel:
             now = self.now()
             with self.engine.connect() as conn:
                 result = ov.overview(conn, self.settings, now, self.as_of(now), self.regions())
+                result.vantage_disagreements = va.disagreements(conn, now, staleness(self.settings))
+                result.freshness.poller_processes = va.poller_processes(conn, now)
             log.debug("event=overview_computed sites=%d ms=%.1f", result.sites.total,
                       (time.perf_counter() - started) * 1000)
             return result
@@ -194,6 +198,8 @@ class ReadModel:
     def device(self, device_id: int) -> DeviceDetail | None:
         with self.engine.connect() as conn:
             detail = de.device_detail(conn, device_id, self.now(), self.regions())
+            if detail is not None:
+                detail.vantages = va.device_vantages(conn, device_id, self.now(), staleness(self.settings))
         if detail is not None:
             detail.config_errors = self.config_errors(device_id)
         return detail

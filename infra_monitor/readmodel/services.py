@@ -2,15 +2,17 @@
 
 The list is two queries whatever the inventory's size (a ``COUNT`` and one page joined to device, site and
 tenant); the states of the checks on the page come from :func:`check_states`, one more query for the whole
-page, read through the probes' :mod:`infra_monitor.readmodel.checks`. A service without a measured check is
-``unknown`` — never a state that was not measured; one whose checks cannot be built (a configuration error,
-e.g. a record the probes refuse) is ``error`` with the reason target loading gives.
+page, read through the probes' :mod:`infra_monitor.readmodel.checks`, and their availability over 24 hours and
+30 days, one more query (:mod:`infra_monitor.readmodel.service_uptime`: from the checks' state intervals, with
+the part of the window it stands on). A service without a measured check is ``unknown`` — never a state that
+was not measured; one whose checks cannot be built (a configuration error, e.g. a record the probes refuse) is
+``error`` with the reason target loading gives.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
@@ -18,6 +20,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from infra_monitor.readmodel import checks
+from infra_monitor.readmodel.schemas import HostedDown, HostedSummary
+from infra_monitor.readmodel.service_uptime import combined_figures, service_figures
+from infra_monitor.readmodel.uptime import Figure
+from infra_monitor.storage.check_intervals import DEFAULT_GAP
 from inventory.choices import ServiceStatusChoices
 from inventory.models import Device, Service, Site, Tenant
 from inventory.search import fold
@@ -85,6 +91,10 @@ class ServiceRow:
     counts_toward: str | None
     state: str = "unknown"
     checks: tuple[CheckView, ...] = ()
+    availability_24h: float | None = None      # % of the time with data for all its checks that all were up
+    availability_24h_data_s: float = 0.0       # how much of the 24 hours that figure stands on
+    availability_30d: float | None = None
+    availability_30d_data_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -157,8 +167,21 @@ def _row(r: Any) -> ServiceRow:
                       counts_toward=r.counts_toward)
 
 
-def service_list(conn: Connection, sq: ServiceQuery, stale_before: datetime | None = None) -> ServicePage:
-    """One page of services with the state of their checks (three queries)."""
+def _with_availability(rows: list[ServiceRow], figures: dict[str, dict[int, Figure]]) -> list[ServiceRow]:
+    out = []
+    for r in rows:
+        fields: dict[str, Any] = {}
+        for period, per_service in figures.items():
+            fig = per_service.get(r.id)
+            fields[f"availability_{period}"] = fig.pct if fig else None
+            fields[f"availability_{period}_data_s"] = fig.data_s if fig else 0.0
+        out.append(replace(r, **fields))
+    return out
+
+
+def service_list(conn: Connection, sq: ServiceQuery, stale_before: datetime | None = None, *,
+                 now: datetime | None = None, max_gap: timedelta = DEFAULT_GAP) -> ServicePage:
+    """One page of services with the state of their checks and their availability (four queries)."""
     where = _where(sq)
     count = int(conn.execute(_joined(select(func.count())).where(where)).scalar_one())
     key = sq.sort.removeprefix("-")
@@ -167,12 +190,16 @@ def service_list(conn: Connection, sq: ServiceQuery, stale_before: datetime | No
              else [SITE.name, DEV.name, SVC.name])
     rows = [_row(r) for r in conn.execute(_joined(select(*_COLUMNS)).where(where).order_by(*order, SVC.id)
                                           .limit(sq.per_page).offset(sq.offset))]
-    states = check_states(conn, [r.id for r in rows], stale_before)
-    return ServicePage(count, [_with_checks(r, states.get(r.id, ())) for r in rows])
+    ids = [r.id for r in rows]
+    states = check_states(conn, ids, stale_before)
+    figures = service_figures(conn, ids, now or datetime.now(UTC), max_gap=max_gap)
+    return ServicePage(count, _with_availability([_with_checks(r, states.get(r.id, ())) for r in rows], figures))
 
 
-def service_detail(conn: Connection, service_id: int, stale_before: datetime | None = None) -> ServiceDetail | None:
-    """One service with every field the page shows and its checks, or None when it does not exist."""
+def service_detail(conn: Connection, service_id: int, stale_before: datetime | None = None, *,
+                   now: datetime | None = None, max_gap: timedelta = DEFAULT_GAP) -> ServiceDetail | None:
+    """One service with every field the page shows, its checks and its availability, or None when it does not
+    exist."""
     r = conn.execute(_joined(select(*_COLUMNS, SVC.description, SVC.expected_status, SVC.expected_content,
                                     SVC.dns_expected, SVC.tls_expiry_warning_days, SVC.custom_fields,
                                     TENANT.slug.label("tenant_slug"),
@@ -181,6 +208,7 @@ def service_detail(conn: Connection, service_id: int, stale_before: datetime | N
     if r is None:
         return None
     row = _with_checks(_row(r), check_states(conn, [service_id], stale_before).get(service_id, ()))
+    row = _with_availability([row], service_figures(conn, [service_id], now or datetime.now(UTC), max_gap=max_gap))[0]
     checked = row.status == ServiceStatusChoices.ACTIVE and row.monitored and bool(r.device_monitored)
     problems = tuple(configuration_errors(conn, r.device_id, r.name)) if checked else ()
     if problems:
@@ -199,7 +227,10 @@ class HostedFigures:
 
     ``monitored``: active services with monitoring on, on a monitored device; ``up``/``down``/``unknown``
     split the monitored ones by the state of their checks (``unknown``: no measured check).
-    ``availability_pct`` is None until per-check history is available.
+    ``availability_pct`` (24 hours) and ``availability_30d_pct``: the monitored services together, service-time
+    weighted, from their checks' state intervals (:mod:`infra_monitor.readmodel.service_uptime`); ``…_data_s``:
+    the counted time per monitored service, on average (how much of the window the figure stands on); None
+    when nothing was counted.
     """
 
     inventoried: int
@@ -209,22 +240,53 @@ class HostedFigures:
     unknown: int
     target: int | None = None
     availability_pct: float | None = None
+    availability_data_s: float = 0.0
+    availability_30d_pct: float | None = None
+    availability_30d_data_s: float = 0.0
+    down_services: tuple[tuple[int, str], ...] = ()   # (id, name) of the monitored ones down or misconfigured now
 
 
-def hosted_figures(conn: Connection, target: int | None = None,
-                   stale_before: datetime | None = None) -> HostedFigures:
-    """Counts of the hosted systems and their states now: two queries (the services, their check states)."""
-    rows = conn.execute(_joined(select(SVC.id, SVC.status, SVC.monitoring_enabled,
+def hosted_figures(conn: Connection, target: int | None = None, stale_before: datetime | None = None, *,
+                   now: datetime | None = None, max_gap: timedelta = DEFAULT_GAP) -> HostedFigures:
+    """Counts of the hosted systems, their states now and their availability: three queries (the services, their
+    check states, their checks' state intervals)."""
+    rows = conn.execute(_joined(select(SVC.id, SVC.name, SVC.status, SVC.monitoring_enabled,
                                        DEV.monitoring_enabled.label("device_monitored")))
                         .where(SVC.counts_toward == "hosted_systems")).all()
     monitored = [r.id for r in rows if r.status == ServiceStatusChoices.ACTIVE and r.monitoring_enabled
                  and r.device_monitored]
+    names = {r.id: r.name for r in rows}
     states = check_states(conn, monitored, stale_before)
     verdicts = [service_state(states.get(i, ())) for i in monitored]
     down = sum(1 for v in verdicts if v in ("down", "error"))
     up = sum(1 for v in verdicts if v in ("up", "warning"))
+    figs = combined_figures(conn, monitored, now or datetime.now(UTC), max_gap=max_gap)
     return HostedFigures(inventoried=len(rows), monitored=len(monitored), up=up, down=down,
-                         unknown=len(monitored) - up - down, target=target)
+                         unknown=len(monitored) - up - down, target=target,
+                         availability_pct=figs["24h"].pct, availability_data_s=figs["24h"].data_s,
+                         availability_30d_pct=figs["30d"].pct, availability_30d_data_s=figs["30d"].data_s,
+                         down_services=tuple(sorted(((i, names[i]) for i, v in zip(monitored, verdicts, strict=True)
+                                                     if v in ("down", "error")), key=lambda x: (x[1], x[0]))))
+
+
+HOSTED_DOWN_SHOWN = 10
+
+
+def hosted_summary(conn: Connection, settings: Any, now: datetime) -> HostedSummary:
+    """The hosted systems for the overview (three queries): :func:`hosted_figures` at the pages' staleness."""
+    from infra_monitor.storage.check_intervals import staleness
+
+    figs = hosted_figures(conn, stale_before=stale_limit(settings, now), now=now, max_gap=staleness(settings))
+    return HostedSummary(inventoried=figs.inventoried, monitored=figs.monitored, up=figs.up, down=figs.down,
+                         unknown=figs.unknown, availability_24h=figs.availability_pct,
+                         availability_24h_data_s=figs.availability_data_s,
+                         down_services=[HostedDown(id=i, name=n) for i, n in figs.down_services[:HOSTED_DOWN_SHOWN]])
+
+
+def stale_limit(settings: Any, now: datetime) -> datetime:
+    """Results older than this are not a current state: the pages' staleness, at least two probe intervals."""
+    intervals = [cfg.interval_s for _k, cfg in settings.probes if cfg.enabled] or [0]
+    return now - timedelta(seconds=max(settings.web.stale_after_s, 2 * max(intervals)))
 
 
 def services_of_device(conn: Connection, device_id: int) -> list[ServiceRow]:

@@ -40,30 +40,37 @@ def _folded(text: str) -> str:
     return fold(text)
 
 
-def _sort_key(sort: str, regions: Regions) -> Any:
+def _since(value: Any) -> tuple[bool, Any]:
+    """Orders raw ``since`` values (SQLite's text or PostgreSQL's datetimes: one kind per list), None first."""
+    return (value is not None, value if value is not None else 0)
+
+
+def _sort(rows: list[Any], sort: str, regions: Regions) -> None:
     if sort == "name":
-        return lambda r: _folded(r.name)
-    if sort == "since":
-        return lambda r: (-(r.since or EPOCH).timestamp(), _folded(r.name))
-    if sort == "level":
-        return lambda r: (LEVEL_ORDER.get(r.category, 99), _folded(r.name))
-    if sort == "district":
+        rows.sort(key=lambda r: _folded(r.name))
+    elif sort == "since":  # latest first, then by name: two stable sorts (raw values cannot be negated)
+        rows.sort(key=lambda r: _folded(r.name))
+        rows.sort(key=lambda r: _since(r.since), reverse=True)
+    elif sort == "level":
+        rows.sort(key=lambda r: (LEVEL_ORDER.get(r.category, 99), _folded(r.name)))
+    elif sort == "district":
         def by_district(r: Any) -> tuple[bool, str, str]:
             d = regions.district_of(r.region_id)
             return d is None, _folded(d.name if d else ""), _folded(r.name)
-        return by_district
-    return lambda r: (state_rank(r.state), (r.since or EPOCH).timestamp(), _folded(r.name))
+        rows.sort(key=by_district)
+    else:
+        rows.sort(key=lambda r: (state_rank(r.state), _since(r.since), _folded(r.name)))
 
 
 def list_sites(conn: Connection, flt: SiteFilter, regions: Regions, now: datetime | None = None) -> SiteList:
     """Sites matching ``flt``: ``count`` matches the state filter, ``states`` counts every state (for the
     filter's buttons), ``results`` is the requested page; given ``now``, each row of the page gets its
     heartbeat bar (one more query)."""
-    rows = load_sites(conn, replace(flt, state=None), regions)
+    rows = load_sites(conn, replace(flt, state=None), regions, raw_since=True)
     states = count_states(rows)
     if flt.state:
         rows = [r for r in rows if r.state == flt.state]
-    rows.sort(key=_sort_key(flt.sort if flt.sort in SORTS else "state", regions))
+    _sort(rows, flt.sort if flt.sort in SORTS else "state", regions)
     page = rows[flt.offset: flt.offset + flt.limit if flt.limit is not None else None]
     results = [to_row(r, regions) for r in page]
     if now is not None:  # one more query for the page's heartbeat bars

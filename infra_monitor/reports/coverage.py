@@ -196,15 +196,22 @@ def _hosted_table(ds: Dataset) -> Table:
     for h in ds.hosted:
         device = ds.devices.get(h.device_id)
         server_state = codec_state(ds, h.device_id) if device is not None else "no_data"
+        counted = h.up_s + h.down_s
+        period_s = (ds.stop - ds.params.start).total_seconds()
         rows.append({"name": h.name, "tenant": h.tenant, "criticality": h.criticality,
                      "server": device.name if device else None, "checked": 1 if h.checked else 0,
-                     "server_state_at_end": server_state})
+                     "server_state_at_end": server_state,
+                     "availability_pct": 100.0 * (h.up_s / counted) if counted > 0 else None,
+                     "covered_pct": 100.0 * min(1.0, counted / period_s) if period_s > 0 else None})
     return Table(
         key="hosted_systems", title=t("Hệ thống đặt tại Trung tâm dữ liệu", "Systems hosted in the data center"),
         columns=[col("name", "Hệ thống", "System"), col("tenant", "Đơn vị chủ quản", "Owning agency"),
                  col("criticality", "Mức độ quan trọng", "Criticality", ColumnType.ENUM, CRITICALITY),
                  col("server", "Máy chủ", "Server"), col("checked", "Được giám sát", "Monitored", INT),
-                 state_col("server_state_at_end", "Máy chủ (cuối kỳ)", "Server (end)")],
+                 state_col("server_state_at_end", "Máy chủ (cuối kỳ)", "Server (end)"),
+                 # from the system's checks: up while all answer, down while any fails; time without data apart
+                 col("availability_pct", "Khả dụng", "Availability", ColumnType.PCT),
+                 col("covered_pct", "Phần kỳ có số liệu", "Share of period measured", ColumnType.PCT)],
         rows=rows)
 
 

@@ -131,6 +131,8 @@ class HostedInfo:
     tenant: str | None
     criticality: str
     checked: bool       # active, monitoring on, on a monitored device
+    up_s: float = 0.0   # over the report's measured period, from its checks' state intervals (time all were up)
+    down_s: float = 0.0  # (time any was down); the rest of the period had no data for all its checks
 
 
 @dataclass
@@ -242,7 +244,7 @@ def load(conn: Connection, params: ReportParams, now: datetime | None = None) ->
         maintenance = maintenance_by_device(windows, params.start, stop, scope)
     ds = Dataset(params=params, generated_at=now, stop=stop, regions=regions, targets=load_targets(conn, params.as_of),
                  sites=sites, devices=devices, vc=vc, circuits=circuits, windows=windows, maintenance=maintenance)
-    ds.hosted = _hosted(conn, devices)
+    ds.hosted = _hosted(conn, devices, params.start, stop, now)
     ids = [i for i, x in devices.items() if x.monitored]
     ds.device_tl = device_timelines(load_intervals(conn, params.start, stop), params.start, stop, ids, maintenance)
     by_site: dict[int, list[tuple[int, list[Segment]]]] = {}
@@ -253,16 +255,21 @@ def load(conn: Connection, params: ReportParams, now: datetime | None = None) ->
     return ds
 
 
-def _hosted(conn: Connection, devices: Mapping[int, DeviceInfo]) -> list[HostedInfo]:
-    """The hosted systems (services with ``counts_toward = hosted_systems``) as inventoried now: one query."""
+def _hosted(conn: Connection, devices: Mapping[int, DeviceInfo], start: datetime, stop: datetime,
+            now: datetime) -> list[HostedInfo]:
+    """The hosted systems (services with ``counts_toward = hosted_systems``) as inventoried now, with their time
+    up and down in [start, stop) (:mod:`infra_monitor.readmodel.service_uptime`): two queries."""
+    from infra_monitor.readmodel.service_uptime import service_times
+
     sv, tn = Service.__table__.c, Tenant.__table__.c  # type: ignore[attr-defined]
     rows = _rows(conn, select(sv.id, sv.name, sv.device_id, tn.name.label("tenant"), sv.criticality, sv.status,
                               sv.monitoring_enabled)
                  .select_from(Service.__table__.outerjoin(Tenant, tn.id == sv.tenant_id))  # type: ignore[attr-defined]
                  .where(sv.counts_toward == "hosted_systems").order_by(sv.name, sv.id))
+    times = service_times(conn, [x.id for x in rows], start, stop, now=now) if rows else {}
     return [HostedInfo(x.id, x.name, x.device_id, x.tenant, x.criticality,
                        x.status == "active" and bool(x.monitoring_enabled) and x.device_id in devices
-                       and devices[x.device_id].monitored) for x in rows]
+                       and devices[x.device_id].monitored, times[x.id].up_s, times[x.id].down_s) for x in rows]
 
 
 def load_intervals(conn: Connection, start: datetime, stop: datetime) -> list[StateInterval]:

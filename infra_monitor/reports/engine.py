@@ -43,7 +43,7 @@ BUILDERS: dict[ReportKind, Builder] = {
     ReportKind.AVAILABILITY: lambda ds, _c: availability.build(ds),
     ReportKind.DATACENTER: lambda ds, _c: datacenter.build(ds),
     ReportKind.CAPACITY: lambda ds, conn: capacity.build(ds, conn),
-    ReportKind.VIDEOCONFERENCE: lambda ds, _c: videoconference.build(ds),
+    ReportKind.VIDEOCONFERENCE: lambda ds, conn: videoconference.build(ds, conn),
 }
 
 

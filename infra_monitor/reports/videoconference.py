@@ -9,6 +9,10 @@ own, so a room whose router answers but whose codec is silent reads as "network 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from infra_monitor.reports.common import (
     END_STATES,
@@ -64,7 +68,23 @@ def _group(ds: Dataset, eps: list[VCInfo]) -> dict[str, Cell]:
             **availability_cells(av, ds.params, merge_stats(stats_of(tl, ds) for tl in tls), len(tls))}
 
 
-def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], list[Table], list[Chart]]:
+def meetings_table(ds: Dataset, conn: Connection) -> Table:
+    """Meetings held in the period: the rooms ready at the last readiness check before each start."""
+    from infra_monitor.meetings.views import ready_at_start
+
+    with Session(bind=conn) as session:
+        held: list[dict[str, Any]] = ready_at_start(session, ds.params.start, ds.params.end)
+    S = ColumnType
+    return Table(key="vc_meetings", title=t("Họp đã tổ chức: phòng sẵn sàng", "Meetings held: rooms ready"),
+                 columns=[col("title", "Cuộc họp", "Meeting"), col("start", "Bắt đầu", "Start", S.DATETIME),
+                          col("checked", "Phòng đã kiểm tra", "Rooms checked", S.INT),
+                          col("ready", "Phòng sẵn sàng", "Rooms ready", S.INT),
+                          col("not_ready_rooms", "Phòng chưa sẵn sàng", "Rooms not ready")],
+                 rows=[{k: r[k] for k in ("title", "start", "checked", "ready", "not_ready_rooms")} for r in held])
+
+
+def build(ds: Dataset, conn: Connection | None = None
+          ) -> tuple[list[SummaryItem], list[Text], list[Section], list[Table], list[Chart]]:
     live = {s.id for s in ds.live_sites()}
     eps = sorted((v for v in ds.vc.values() if v.site_id in live),
                  key=lambda v: (ds.sites[v.site_id].category, ds.sites[v.site_id].name))
@@ -140,4 +160,8 @@ def build(ds: Dataset) -> tuple[list[SummaryItem], list[Text], list[Section], li
     sections = [Section(title=t("Điểm cầu truyền hình trực tuyến", "Videoconference endpoints"),
                         tables=["vc_by_level", "vc_by_district"], charts=["vc_by_district_chart"]),
                 Section(title=t("Danh sách điểm cầu", "Endpoint list"), tables=["vc_endpoints"])]
+    if conn is not None:
+        tables.append(meetings_table(ds, conn))
+        sections.append(Section(title=t("Họp đã tổ chức: phòng sẵn sàng", "Meetings held: rooms ready"),
+                                tables=["vc_meetings"]))
     return summary, notes, sections, tables, [chart]

@@ -61,6 +61,7 @@ class ProbeResultRow(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=200)
     measurements: dict[str, float] | None = Field(default=None, sa_type=JSON)
     poller_group: str = Field(default="default", max_length=50)
+    vantage: str | None = Field(default=None, max_length=50, description="where it was probed from (0010)")
 
 
 class InterfaceSampleRow(SQLModel, table=True):
@@ -98,6 +99,25 @@ class LatestResult(SQLModel, table=True):
     sys_uptime_s: float | None = None
     measurements: dict[str, float] | None = Field(default=None, sa_type=JSON)
     info: dict[str, str] | None = Field(default=None, sa_type=JSON)
+
+
+class VantageResult(SQLModel, table=True):
+    """The last result per check and vantage point (0010): a device watched from two places (its group's
+    pollers and a group listed in its ``also_polled_by``) has one row per place. Its state comes from
+    ``latest_result`` (its own group only); these rows show where the vantage points disagree."""
+
+    __tablename__ = "vantage_result"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    device_id: int = Field(foreign_key="device.id", ondelete="CASCADE", primary_key=True)
+    check_key: str = CheckKey(primary_key=True)
+    vantage: str = Field(primary_key=True, max_length=50)
+    poller_group: str = Field(max_length=50)
+    kind: str = Field(max_length=KIND_MAX)
+    availability: bool = True
+    ts: datetime = UTCDateTime()
+    success: bool
+    error: str | None = Field(default=None, max_length=200)
 
 
 class CounterState(SQLModel, table=True):

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from infra_monitor.config import RetentionConfig
+from infra_monitor.storage.check_intervals import prune_check_intervals
 from infra_monitor.storage.models import InterfaceRollup, InterfaceSampleRow, ProbeResultRow, Rollup
 
 log = logging.getLogger(__name__)
@@ -71,5 +72,8 @@ def apply_retention(engine: Engine, cfg: RetentionConfig, now: datetime) -> Rete
                                                              cfg.delete_batch)
         rep.deleted[f"interface_rollup_{resolution}"] = _purge_rollups(
             engine, InterfaceRollup, "interface_id", resolution, cut, cfg.delete_batch)
+    # the checks' state intervals carry availability over years, like the daily rollups and state_interval
+    rep.deleted["check_state_interval"] = prune_check_intervals(
+        engine, now - timedelta(days=cfg.rollup_1h_days), cfg.delete_batch)
     log.info("event=retention %s", " ".join(f"{k}={v}" for k, v in rep.deleted.items()))
     return rep

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import func, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from infra_monitor.storage.check_intervals import DEFAULT_GAP, record_check_states
 from infra_monitor.storage.models import (
     CHECK_KEY_MAX,
     RESOLUTIONS,
@@ -111,15 +112,17 @@ def _trim(err: str | None) -> str | None:
 
 
 def write_results(conn: Connection, records: Sequence[ResultRecord], poller_group: str = "default",
-                  day_offset_s: int = 0) -> None:
-    """Raw rows, latest_result upserts (one per check) and rollups for one sweep's results."""
+                  day_offset_s: int = 0, max_gap: timedelta = DEFAULT_GAP, vantage: str | None = None) -> None:
+    """Raw rows, latest_result upserts (one per check), rollups and the checks' state intervals
+    (:mod:`infra_monitor.storage.check_intervals`; ``max_gap``: the staleness window) for one sweep's results;
+    ``vantage``: where they were probed from (``probe_result.vantage``)."""
     if not records:
         return
     conn.execute(insert(ProbeResultRow.__table__), [  # type: ignore[attr-defined]
         {"ts": r.ts, "device_id": r.device_id, "check_key": r.check, "kind": r.kind, "service_id": r.service_id,
          "success": r.success, "rtt_min_ms": r.rtt_min_ms, "rtt_avg_ms": r.rtt_avg_ms, "rtt_max_ms": r.rtt_max_ms,
          "loss_pct": r.loss_pct, "error": _trim(r.error), "measurements": r.measurements or None,
-         "poller_group": poller_group}
+         "poller_group": poller_group, "vantage": vantage}
         for r in records
     ])
     latest_t = LatestResult.__table__  # type: ignore[attr-defined]
@@ -142,6 +145,7 @@ def write_results(conn: Connection, records: Sequence[ResultRecord], poller_grou
     ])
     for resolution in RESOLUTIONS:
         _upsert_rollups(conn, resolution, _aggregate_results(records, resolution, day_offset_s))
+    record_check_states(conn, records, max_gap)
 
 
 def _aggregate_results(records: Iterable[ResultRecord], resolution: int, day_offset_s: int) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from inventory.models.dcim import (
     Rack,
     Site,
 )
-from inventory.models.extras import CoverageTarget, JournalEntry, ObjectChange, Tag
+from inventory.models.extras import CoverageTarget, InventoryGeneration, JournalEntry, ObjectChange, Tag
 from inventory.models.ipam import IPAddress
 from inventory.models.regions import Region, RegionChange, RegionParentLink
 from inventory.models.services import Service
@@ -23,7 +23,8 @@ from inventory.models.vc import VideoconferenceEndpoint
 
 __all__ = [
     "Circuit", "CircuitTermination", "CircuitType", "CoverageTarget", "Device", "DeviceRole", "DeviceType",
-    "IPAddress", "Interface", "InventoryModel", "JournalEntry", "Location", "Manufacturer", "ObjectChange",
+    "IPAddress", "Interface", "InventoryGeneration", "InventoryModel", "JournalEntry", "Location", "Manufacturer",
+    "ObjectChange",
     "Platform", "PrimaryModel", "Provider", "Rack", "Region", "RegionChange", "RegionParentLink", "Service",
     "Site", "SnmpProfile", "Tag", "Tenant", "VideoconferenceEndpoint", "utcnow",
 ]

@@ -1,4 +1,5 @@
-"""Tags, journal entries, the change log (ObjectChange) and the plan's coverage targets."""
+"""Tags, journal entries, the change log (ObjectChange), the inventory's generation counter and the plan's
+coverage targets."""
 
 from __future__ import annotations
 
@@ -74,3 +75,17 @@ class ObjectChange(SQLModel, table=True):
     object_repr: str = Field(default="", max_length=200)
     prechange_data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     postchange_data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # where the values came from when not typed by the actor (e.g. "snmp discovery 2026-12-07T14:03Z")
+    source: str | None = Field(default=None, max_length=200)
+
+
+class InventoryGeneration(SQLModel, table=True):
+    """One row (id 1) whose ``n`` grows by one in every transaction that changes the inventory (written by
+    :mod:`inventory.changelog` beside the transaction's ObjectChanges): what data derived from the inventory
+    (the status store's site tallies) compares to know whether it is current. A counter rather than the
+    change log's largest id, because ids are handed out before commit and may commit out of order."""
+
+    __tablename__ = "inventory_generation"
+
+    id: int = Field(default=1, primary_key=True)
+    n: int = 0

@@ -35,12 +35,12 @@ class Service(PrimaryModel, table=True):
     name: str = Field(max_length=100)
     kind: str = Field(max_length=20, index=True, description="the probe kind that checks it: tcp, http, dns")
     protocol: str = Field(default=ServiceProtocolChoices.TCP, max_length=10)
-    # Lists are typed list[Any] so that every writer reaches the same rule (inventory.rules._service) and its
-    # message: web/api/inventory/schemas.py would check list[int] as if it were int (see the lead's report).
-    ports: list[Any] = Field(default_factory=list, sa_type=JSON, description="ports 1..65535")
+    # Every writer reaches the same rule for the items (inventory.rules._service) and its message: the API's
+    # request models take any list for list fields and document the item type (web/api/inventory/schemas.py).
+    ports: list[int] = Field(default_factory=list, sa_type=JSON, description="ports 1..65535")
     # ``http_url``, not ``url``: in the REST API ``url`` is the object's own address (NetBox convention)
     http_url: str = Field(default="", max_length=2000, description="http(s) URL, required for http")
-    expected_status: list[Any] = Field(default_factory=list, sa_type=JSON,
+    expected_status: list[int] = Field(default_factory=list, sa_type=JSON,
                                        description="accepted HTTP status codes; empty = 200-399")
     expected_content: str = Field(default="", max_length=1000, description="substring of the body; '' = none")
     dns_name: str = Field(default="", max_length=255)

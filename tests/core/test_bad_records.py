@@ -166,8 +166,11 @@ def test_loader_skips_bad_devices_and_builds_the_others(inventory: Engine, liste
     assert [(t.device, t.param("url")) for t in idx.targets["http"]] == [("good-1", "http://127.0.0.1:9/")]
 
     skipped = {(dev, kind): reason for dev, kind, reason in idx.skipped}
-    assert set(skipped) == {(ids["bad-snmp"], "snmp"), (ids["bad-fields"], "tcp"), (ids["bad-fields"], "http")}
+    # the bad SNMP profile leaves out every kind that speaks SNMP to the device (polling and discovery)
+    assert set(skipped) == {(ids["bad-snmp"], "snmp"), (ids["bad-snmp"], "discovery"), (ids["bad-fields"], "tcp"),
+                            (ids["bad-fields"], "http")}
     assert "priv_protocol" in skipped[(ids["bad-snmp"], "snmp")]
+    assert "priv_protocol" in skipped[(ids["bad-snmp"], "discovery")]
     assert "'ssh'" in skipped[(ids["bad-fields"], "tcp")]
     assert "list" in skipped[(ids["bad-fields"], "http")]
     assert "public" not in " ".join(skipped.values())  # the community never shows
@@ -223,7 +226,7 @@ def test_the_device_page_shows_what_the_poller_leaves_out(inventory: Engine) -> 
     detail = client.get(f"/api/status/devices/{ids['bad-fields']}").json()
     assert {e["kind"] for e in detail["config_errors"]} == {"tcp", "http"}
     snmp = client.get(f"/api/status/devices/{ids['bad-snmp']}").json()["config_errors"]
-    assert [e["kind"] for e in snmp] == ["snmp"] and "public" not in snmp[0]["reason"]
+    assert [e["kind"] for e in snmp] == ["snmp", "discovery"] and "public" not in " ".join(e["reason"] for e in snmp)
     good = client.get(f"/devices/{ids['good-1']}")
     assert good.status_code == 200 and 'id="config-errors"' not in good.text
     assert client.get(f"/api/status/devices/{ids['good-1']}").json()["config_errors"] == []

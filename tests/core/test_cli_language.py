@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # The main commands a person reads as tables.
 COMMANDS = [("status",), ("events",), ("problems", "list"), ("maintenance", "list"), ("user", "list"),
-            ("token", "list"), ("problems", "show", "1")]
+            ("token", "list"), ("problems", "show", "1"), ("reconcile",)]
 
 
 def _env(db: Path, **extra: str) -> dict[str, str]:

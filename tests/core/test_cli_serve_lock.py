@@ -1,4 +1,4 @@
-"""A second ``serve`` or ``poller`` on the same database and poller group exits 75 at once, before a second
+"""A second ``serve`` or ``poller`` on the same SQLite database and poller group exits 75 at once, before a second
 poller starts; a taken port is a one-line error, not a traceback after the poller ran (real processes)."""
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def test_help_of_serve_and_poller_documents_exit_75() -> None:
 
 
 @pytest.mark.postgres
-def test_on_postgresql_a_second_poller_of_the_group_is_refused_by_an_advisory_lock(
+def test_on_postgresql_a_second_poller_of_the_group_shares_it_instead_of_exiting_75(
         pg_schema_url: str, tmp_path: Path) -> None:
     from sqlalchemy import text
 
@@ -121,37 +121,31 @@ def test_on_postgresql_a_second_poller_of_the_group_is_refused_by_an_advisory_lo
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
     cfg = tmp_path / "pg.toml"
-    cfg.write_text(f'[database]\nurl = "{pg_schema_url}"\n[probes.icmp]\ninterval_s = 5\ntimeout_s = 1\n'
-                   'packets = 1\n', encoding="utf-8")
+    cfg.write_text(f'[database]\nurl = "{pg_schema_url}"\n[poller]\nheartbeat_s = 1\n[probes.icmp]\ninterval_s = 5\n'
+                   'timeout_s = 1\npackets = 1\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("INFRA_MONITOR_")}
     env["INFRA_MONITOR_CONFIG"] = str(cfg)
     assert _run(env, "init").returncode == 0
-    first = subprocess.Popen([sys.executable, "-m", "infra_monitor", "--lang", "en", "poller"], env=env, cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    argv = [sys.executable, "-m", "infra_monitor", "--lang", "en", "poller"]
+    pollers = [subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    probe = make_engine(pg_schema_url)
     try:
         deadline = time.monotonic() + 60
-        holder = None
-        probe = make_engine(pg_schema_url)
-        while time.monotonic() < deadline and first.poll() is None and holder is None:
+        rows: list[tuple[int, int]] = []
+        while time.monotonic() < deadline and all(p.poll() is None for p in pollers) and len(rows) < 2:
             with probe.connect() as conn:
-                holder = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = "
-                                           "'infra-monitor poller (default)'")).scalar()
+                rows = [tuple(r) for r in conn.execute(text(
+                    "SELECT pid, backend_pid FROM poller_instance WHERE poller_group = 'default'"))]
             time.sleep(0.2)
-        probe.dispose()
-        assert holder is not None, "the first poller never took its lock"
-        second = _run(env, "poller")
-        assert second.returncode == EXIT_RUNNING == 75, second.stderr
-        assert f"infra-monitor poller (default) (PostgreSQL backend pid {holder}" in second.stderr
-        assert "already runs the probes of this database (poller group 'default')" in second.stderr
-        assert "event=poller_started" not in second.stderr and "Traceback" not in second.stderr
-        other_group = {**env, "INFRA_MONITOR_POLLER__GROUP": "district-213"}
-        served = subprocess.Popen([sys.executable, "-m", "infra_monitor", "--lang", "en",
-                                   "poller"], env=other_group, cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(3)
-        assert served.poll() is None, served.stderr.read() if served.stderr else ""  # another group may run
-        served.send_signal(signal.SIGTERM)
-        served.communicate(timeout=30)
+        assert all(p.poll() is None for p in pollers), [p.communicate()[1][-2000:] for p in pollers]
+        assert sorted(pid for pid, _ in rows) == sorted(p.pid for p in pollers), rows  # both serve the group
     finally:
-        first.send_signal(signal.SIGTERM)
-        first.communicate(timeout=30)
+        for p in pollers:
+            p.send_signal(signal.SIGTERM)
+        errs = [p.communicate(timeout=30)[1] for p in pollers]
+    assert [p.returncode for p in pollers] == [0, 0], errs
+    assert all("Traceback" not in e for e in errs), errs
+    with probe.connect() as conn:  # a clean stop removes the heartbeat: the peers take over at once
+        assert conn.execute(text("SELECT count(*) FROM poller_instance")).scalar_one() == 0
+    probe.dispose()

@@ -108,6 +108,7 @@ def _tags(engine: Engine) -> dict[str, str]:
         return {t.slug: t.name for t in s.execute(select(Tag)).scalars()}
 
 
+@pytest.mark.alone("each writer must get through at least 5 times within a fixed window")
 def test_four_concurrent_api_writers_and_a_reader_get_no_5xx_and_every_write_lands(db_url: str) -> None:
     writes, reads = Tally(), Tally()
     with live_api(db_url) as (base, engine):

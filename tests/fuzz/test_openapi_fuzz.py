@@ -40,6 +40,9 @@ from sqlalchemy.engine import Engine
 from tests.fuzz.conftest import ADMIN
 from tests.users import token_for
 
+# COUNTS lives in one process: under xdist every test of this module must run in the same worker, so that the
+# last test sees the cases of the three runs (make test: --dist loadscope; the mark is for --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("openapi-fuzz")
 MIN_CASES = 1000
 COUNTS: Counter[str] = Counter()
 PUBLIC = {"/api/public/summary"}
@@ -121,6 +124,14 @@ def _handler_accepts(case: Any) -> Callable[[Any], object]:
         action = path.rsplit("/", 1)[-1]
         return {"acknowledge": api_problems.AckIn, "unacknowledge": api_problems.AckIn,
                 "assign": api_problems.AssignIn, "comment": api_problems.CommentIn}[action].model_validate
+    if path.startswith("/api/vc/meetings/"):
+        from web.api.meetings import MeetingBody, MeetingPatch
+
+        return (MeetingPatch if method == "PATCH" else MeetingBody).model_validate
+    if path == "/api/reconcile/accept":
+        from web.api.reconcile import AcceptIn
+
+        return AcceptIn.model_validate
     model = _inventory_model(path, partial=method == "PATCH")
     return model.model_validate
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.lab.hostnet import allocation_lock
 from tests.lab.late_responder import checksum
 from tests.lab.netlab import Lab, cleanup_stale_labs
 
@@ -272,7 +273,9 @@ def test_close_leaves_no_namespace_veth_route_process_or_files(lab_available: No
     lab.close()
     assert not namespace_exists(lab.name)
     assert not link_exists(lab.root_if)
-    assert str(lab.prefix) not in routes() and lab.root_address not in routes()
+    # Another test process (xdist worker) may already have been given the freed prefix and link: look for
+    # routes through this lab's own veth, whose name (pid, sequence) no other lab uses.
+    assert [r for r in routes().splitlines() if lab.root_if in r.split()] == []
     assert [p for p in pids if pid_alive(p)] == []
     assert not lab.tmpdir.exists()
 
@@ -285,10 +288,12 @@ def test_lab_of_a_killed_test_process_is_removed_by_the_next_lab(lab_available: 
                              env={**os.environ, "PYTHONPATH": str(REPO)})
     assert child.stdout is not None
     name, root_if, sleeper, tmpdir = child.stdout.readline().split()
-    child.kill()
-    child.wait()
-    assert namespace_exists(name)
-    cleanup_stale_labs()
+    # under the allocation lock, so that a Lab() in another test process does not clean it up first
+    with allocation_lock():
+        child.kill()
+        child.wait()
+        assert namespace_exists(name)
+        cleanup_stale_labs()
     assert not namespace_exists(name) and not link_exists(root_if)
     assert not pid_alive(int(sleeper))
     assert not Path(tmpdir).exists()

@@ -21,7 +21,10 @@ from probes.sweep import SweepReport, run_sweep
 from tests.lab.netlab import NFT_TABLE, Lab, SnmpSim
 from tests.requirements import require_commands
 
-pytestmark = pytest.mark.lab
+# One xdist worker runs the whole module in order (make test: --dist loadscope; the mark for loadgroup), on one
+# module_lab: the restart test needs an agent that has been up longer than the restart takes, which the tests
+# before it provide; a worker that began the module with it saw the fresh agent's uptime grow across the restart.
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab-probes")]
 
 V2C = SnmpCredentials(version="2c", community="public")
 SIM_INTERFACES = tuple(f"Gi0/{i}" for i in range(1, 9))

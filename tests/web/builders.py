@@ -100,6 +100,7 @@ class Province:
                         conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                           f"{rows.ids[table.name]})"))
         p.heartbeat()
+        p.retally()
         return p
 
     def _device(self, rows: _Rows, site: int, name: str, role: int, parent: int | None = None) -> int:
@@ -179,6 +180,16 @@ class Province:
             values.update(hard_state=state, hard_since=since)
         with self.engine.begin() as conn:
             conn.execute(update(DeviceStatusRow).where(DeviceStatusRow.device_id == device_id).values(**values))
+        self.retally()
+
+    def retally(self) -> None:
+        """What every applied sweep does after writing statuses: the stored site tallies follow them."""
+        from sqlalchemy.orm import Session
+
+        from infra_monitor.status.store.site_tally import refresh_site_tally
+
+        with Session(self.engine) as session, session.begin():
+            refresh_site_tally(session, (), self.now, full=True)
 
     def cut_district(self, index: int = 0) -> None:
         """District router ``index`` DOWN; the communes behind it (and their codecs) UNREACHABLE."""

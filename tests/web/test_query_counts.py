@@ -70,7 +70,9 @@ def test_read_model_aggregates_run_a_constant_number_of_queries(worlds: dict[int
             "problems": _counts(engine, rm.problems),
         }
     assert per_size[10] == per_size[200]
-    assert per_size[200]["overview"] <= 20
+    # 20, + vantage disagreements and poller processes (one query each), + whether the stored site tallies match
+    # the inventory (one primary-key read)
+    assert per_size[200]["overview"] <= 23
 
 
 def test_pages_run_a_constant_number_of_queries(worlds: dict[int, tuple[Engine, Province]]) -> None:

@@ -48,6 +48,7 @@ from inventory.choices import (
     SiteCategoryChoices,
     SiteStatusChoices,
 )
+from tests.meetings.setup import meeting_with_check
 from tests.web.builders import HOSTILE, Province
 from tests.web.problems_setup import outage
 from web.templating import env
@@ -80,6 +81,12 @@ def _dynamic_values(prefix: str) -> set[str] | None:
     if prefix in DYNAMIC:
         return DYNAMIC[prefix]
     return _DYNAMIC_LATE.get(prefix, lambda: None)()
+
+
+def _vc_check_words() -> set[str]:
+    from web.pages_inventory import VC_CHECK_WORDS
+
+    return set(VC_CHECK_WORDS)
 
 
 def _graph_lines() -> set[str]:
@@ -130,10 +137,17 @@ def _verdicts() -> set[str]:
     return set(VERDICTS)
 
 
+def _reconcile_kinds() -> set[str]:
+    from infra_monitor.reconcile.diff import KINDS
+
+    return set(KINDS)
+
+
 _DYNAMIC_LATE: dict[str, Callable[[], set[str] | None]] = {
     "line_": _graph_lines, "rk_": _report_kinds, "period_": _periods, "metric_": _metrics,
     "inventory_search_hint_": _inventory_kinds, "search_kind_": _search_kinds,
-    "avail_window_": _availability_periods, "verdict_": _verdicts}
+    "vc_answer_": _vc_check_words,
+    "avail_window_": _availability_periods, "verdict_": _verdicts, "rc_kind_": _reconcile_kinds}
 
 
 # --- 1. the catalogues ------------------------------------------------------------------------------------
@@ -259,14 +273,17 @@ PAGES = ["/", "/sites", "/sites?state=unreachable&level=commune&sort=name", "/re
          "/sites/xa-000", "/sites/xa-001", "/sites/dc", "/devices/1", "/devices/{district_router}", "/events",
          "/map", "/inventory/sites", "/inventory/devices", "/inventory/circuits", "/inventory/vc",
          "/inventory/devices?state=nope&q=zzz", "/search?q=xa", "/search?q=zzzz", "/reports", "/wall", "/problems",
-         "/problems?state=all", "/problems/1", "/events?group=none", "/nope"]
+         "/problems?state=all", "/problems/1", "/events?group=none", "/nope",
+         "/reconcile", "/reconcile?kind=speed&site=dc", "/reconcile?kind=nope", "/reconcile/1",
+         "/meetings", "/meetings/1", "/meetings/1?notice=no_poller"]
 PUBLIC_PAGES = ["/login"]
 
 # Technical symbols and units that read the same in both languages.
 SYMBOLS = {"API", "JSON", "CSV", "XLSX", "PDF", "SVG", "ICMP", "SNMP", "TCP", "HTTP", "HTTPS", "DNS", "SIP", "RTT",
            "MCU", "IP", "ID", "GMT", "UTC", "ms", "s", "min", "h", "d", "bps", "kbps", "Mbps", "Gbps", "A", "Z",
            "P95", "TCVN", "VC", "WAN", "LAN", "OK", "URL", "URI", "CIDR", "IF", "MIB", "v2c", "v3", "v1",
-           "H"}  # H.323
+           "H",  # H.323
+           "DISCOVERY"}  # the discovery kind's name, as the overview's probe health writes every kind's name
 # Names of standards and of the languages themselves (the language menu shows each in its own language).
 NAMES = {"Uptime", "Institute", "ANSI", "TIA", "TCVN", "E", "English", "Tiếng", "Việt"}
 # Units written by infra_monitor.readmodel.fmt.duration, in both languages.
@@ -323,7 +340,7 @@ def _data_words(engine: Engine, settings: Settings) -> set[str]:
     import_all_models()
     words: set[str] = {"admin"}
     free_text = {"name", "slug", "cid", "address", "host", "uri", "room", "description", "code", "serial",
-                 "asset_tag", "username", "comments", "label", "comment", "ack_comment"}
+                 "asset_tag", "username", "comments", "label", "comment", "ack_comment", "title"}
     with engine.connect() as conn:
         present = set(inspect(conn).get_table_names())
         for table in SQLModel.metadata.tables.values():
@@ -367,6 +384,7 @@ def test_pages_show_no_text_that_did_not_go_through_a_translation(
     province.event(province.district_routers[0], "up", "down", message="d213-rt: up → down")
     province.event(province.commune_routers[1], "unknown", "up", cause="none", message="xa-001-rt: unknown → up")
     province.measurements([province.commune_routers[1]], hours=2)
+    meeting_with_check(province, settings)   # meeting 1: communes behind 213 not ready
     allowed = _data_words(engine, settings) | SYMBOLS | DURATION_WORDS | NAMES
     found: dict[str, set[str]] = {}
     paths = [p.format(district_router=province.district_routers[0]) for p in PAGES]

@@ -16,6 +16,7 @@ from infra_monitor.readmodel.checks import check_series
 from infra_monitor.readmodel.details import DeviceChecksDetail
 from infra_monitor.readmodel.schemas import Overview, Series, SiteDetail, SiteList
 from infra_monitor.readmodel.series import PERIODS
+from infra_monitor.readmodel.service_status import ServiceStatus, service_status
 from web.api.inventory.crud import MAX_ID, DbId, Detail
 from web.templating import readmodel
 
@@ -129,3 +130,17 @@ def get_check_series(
         raise HTTPException(404, f"no device with id {device_id}")
     with rm.engine.connect() as conn:
         return check_series(conn, device_id, check, metric, period, rm.now(), subject=f"{name} {check}")
+
+
+@router.get("/services/{service_id}", response_model=ServiceStatus, responses=NOT_FOUND,
+            summary="One service: its state, each check's latest result, availability over 24 h and 30 days")
+def get_service_status(service_id: DbId, rm: ReadDep) -> ServiceStatus:
+    from infra_monitor.readmodel.services import stale_limit
+    from infra_monitor.storage.check_intervals import staleness
+
+    now = rm.now()
+    with rm.engine.connect() as conn:
+        status = service_status(conn, service_id, stale_limit(rm.settings, now), now, staleness(rm.settings))
+    if status is None:
+        raise HTTPException(404, f"no service with id {service_id}")
+    return status

@@ -149,6 +149,28 @@ class PollerHeartbeatRow(SQLModel, table=True):
     overruns: int = 0
 
 
+class PollerInstanceRow(SQLModel, table=True):
+    """One poller process (PostgreSQL): its group, vantage point, the shards it leases, when it last beat.
+
+    Written by :mod:`infra_monitor.shards`; a process whose ``last_seen`` is older than three heartbeats is
+    gone (its shards' advisory locks went with its connection)."""
+
+    __tablename__ = "poller_instance"
+    __table_args__ = (Index("ix_poller_instance_group", "poller_group", "last_seen"),)
+
+    poller_id: str = Field(primary_key=True, max_length=100)
+    poller_group: str = Field(max_length=50)
+    vantage: str = Field(max_length=50)
+    host: str = Field(default="", max_length=100)
+    pid: int = 0
+    backend_pid: int = Field(default=0, description="PostgreSQL backend of its lease connection")
+    shard_count: int = 64
+    heartbeat_s: float = Field(default=10.0, description="how often it beats: stale after three beats")
+    shards: list[int] = Field(default_factory=list, sa_type=JSON)
+    started_at: datetime = UTCDateTime()
+    last_seen: datetime = UTCDateTime()
+
+
 class ProblemRow(SQLModel, table=True):
     """A device hard DOWN as root cause, from ``opened_at`` until it recovers (``resolved_at``).
 

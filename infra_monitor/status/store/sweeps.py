@@ -45,6 +45,7 @@ from infra_monitor.status.store.models import (
     StateIntervalRow,
 )
 from infra_monitor.status.store.problems import record as record_problems
+from infra_monitor.status.store.site_tally import refresh_site_tally, tally_changed
 from inventory import dated
 from inventory.dated import RegionTree
 from inventory.monitoring import read_graph
@@ -357,6 +358,8 @@ def apply_sweep(
         session.execute(delete(_table(DeviceStatusRow)).where(_table(DeviceStatusRow).c.device_id.in_(removed)))
     changed = [_status_to_row(s, now) for d, s in statuses.items() if previous.get(d) != s]
     _upsert(session, _table(DeviceStatusRow), changed, ["device_id"])
+    retallied = removed | {d for d, s in statuses.items() if tally_changed(previous.get(d), s)}
+    refresh_site_tally(session, {s for d in retallied if (s := topo.device_site.get(d)) is not None}, now)
     opened = _write_intervals(session, statuses, removed, now)
     problem_plan = record_problems(session, statuses, topo, now)
 

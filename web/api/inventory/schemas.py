@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, get_args, get_origin
 
 from annotated_types import BaseMetadata, Ge, Gt, Le, Lt
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 from sqlalchemy import BigInteger, Integer
 
@@ -52,6 +61,14 @@ _brief_cache: dict[type, type[BaseModel]] = {}
 def _field_type(res: Resource, name: str, *, constraints: bool = True) -> Any:
     """The field's type; with ``constraints`` (request models) also its bounds and JSON's typing rules."""
     info = res.model.model_fields[name]
+    if get_origin(info.annotation) is list:
+        # a JSON list (``list[int]``: ports, status codes): its items are not the field's scalar type. A request
+        # takes any list and leaves the items to the model's rule (one message whatever the writer); the spec
+        # still says what the items are.
+        item = (get_args(info.annotation) or (Any,))[0]
+        if constraints and item is not Any:
+            return Annotated[list[Any], WithJsonSchema(TypeAdapter(list[item]).json_schema())]  # type: ignore[valid-type]
+        return info.annotation
     meta: list[Any] = [m for m in info.metadata if isinstance(m, BaseMetadata)] if constraints else []
     column_type = res.model.__table__.columns[name].type  # type: ignore[attr-defined]
     if constraints and isinstance(column_type, Integer) and not isinstance(column_type, BigInteger):

@@ -1,0 +1,1 @@
+"""Data for lab agents written by tests (snmpsim ``.snmprec`` generators)."""
