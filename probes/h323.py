@@ -13,9 +13,7 @@ availability check: ICMP decides whether the codec's device is reachable.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import time
 from datetime import UTC, datetime
 
@@ -23,6 +21,7 @@ from pydantic import Field
 
 from probes.base import ProbeContext, ProbeResult, Target
 from probes.plugin import InventoryRecords, KindSettings, MeasurementSpec, ProbeKind, TargetBuild
+from probes.tcp import connect
 
 log = logging.getLogger(__name__)
 
@@ -54,24 +53,10 @@ async def probe(target: Target, settings: H323Settings, deadline: float, ctx: Pr
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     measurements: dict[str, float] = {}
-    error: str | None = None
     port = int(target.param("port", settings.port))
-    writer: asyncio.StreamWriter | None = None
-    try:
-        async with asyncio.timeout_at(min(deadline, t0 + settings.timeout_s)):
-            _reader, writer = await asyncio.open_connection(target.address, port)
-        measurements["connect_ms"] = round((time.monotonic() - t0) * 1000, 3)
-    except TimeoutError:
-        error = f"connect to port {port} timed out"
-    except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio rewrites strerror
-        error = f"connect to port {port} failed: {reason}"
-    except Exception as exc:  # a prober never raises
-        log.exception("event=h323_probe_failed target=%s", target.key)
-        error = f"internal error: {exc!r}"
-    finally:
-        if writer is not None:
-            writer.close()
+    connect_ms, error = await connect(target, port, min(deadline, t0 + settings.timeout_s), "h323")
+    if connect_ms is not None:
+        measurements["connect_ms"] = connect_ms
     return ProbeResult(kind="h323", target=target, success=error is None, started_at=started_at,
                        duration_s=time.monotonic() - t0, measurements=measurements, error=error)
 

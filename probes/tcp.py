@@ -84,6 +84,28 @@ def list_field(cf: Any, name: str, parse: Any, what: str, shown: int = 60) -> tu
     return good, (f"{name}: not {what}: {', '.join(bad)}" if bad else None)
 
 
+async def connect(target: Target, port: int, until: float, kind: str) -> tuple[float | None, str | None]:
+    """A completed three-way handshake with ``target.address:port`` before monotonic time ``until``: its
+    time in ms, or the error sentence (the same for every kind that connects: tcp, h323). Never raises."""
+    t0 = time.monotonic()
+    writer: asyncio.StreamWriter | None = None
+    try:
+        async with asyncio.timeout_at(until):
+            _reader, writer = await asyncio.open_connection(target.address, port)
+        return round((time.monotonic() - t0) * 1000, 3), None
+    except TimeoutError:
+        return None, f"connect to port {port} timed out"
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio rewrites strerror
+        return None, f"connect to port {port} failed: {reason}"
+    except Exception as exc:  # a prober never raises
+        log.exception("event=%s_probe_failed target=%s", kind, target.key)
+        return None, f"internal error: {exc!r}"
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 async def probe(target: Target, settings: TcpSettings, deadline: float, ctx: ProbeContext) -> ProbeResult:
     """Params: ``port``."""
     started_at = datetime.now(UTC)
@@ -94,22 +116,9 @@ async def probe(target: Target, settings: TcpSettings, deadline: float, ctx: Pro
     if port is None:
         error = "target has no TCP port"
     else:
-        writer: asyncio.StreamWriter | None = None
-        try:
-            async with asyncio.timeout_at(min(deadline, t0 + settings.timeout_s)):
-                _reader, writer = await asyncio.open_connection(target.address, port)
-            measurements["connect_ms"] = round((time.monotonic() - t0) * 1000, 3)
-        except TimeoutError:
-            error = f"connect to port {port} timed out"
-        except OSError as exc:
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio rewrites strerror
-            error = f"connect to port {port} failed: {reason}"
-        except Exception as exc:  # a prober never raises
-            log.exception("event=tcp_probe_failed target=%s", target.key)
-            error = f"internal error: {exc!r}"
-        finally:
-            if writer is not None:
-                writer.close()
+        connect_ms, error = await connect(target, int(port), min(deadline, t0 + settings.timeout_s), "tcp")
+        if connect_ms is not None:
+            measurements["connect_ms"] = connect_ms
     return ProbeResult(
         kind="tcp",
         target=target,
