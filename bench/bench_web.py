@@ -153,9 +153,9 @@ def _rollups(path: Path, gateways: list[tuple[int, int, int]], now: datetime, da
                     if res == 300:
                         bps = 20e6 + rnd.random() * 30e6
                         ifaces.append((res, iface, b, 1, bps, bps, bps / 5, bps / 5, bps / 1e6, 0))
-            db.executemany("INSERT INTO rollup (resolution, device_id, kind, bucket, count, successes, rtt_min_ms, "
-                           "rtt_max_ms, rtt_sum_ms, rtt_n, loss_sum_pct, loss_n) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                           batch)
+            db.executemany("INSERT INTO rollup (resolution, device_id, kind, check_key, bucket, count, successes, "
+                           "rtt_min_ms, rtt_max_ms, rtt_sum_ms, rtt_n, loss_sum_pct, loss_n) "
+                           "VALUES (?,?,?,'icmp',?,?,?,?,?,?,?,?,?)", batch)
             db.executemany("INSERT INTO interface_rollup (resolution, interface_id, bucket, n, in_bps_sum, in_bps_max, "
                            "out_bps_sum, out_bps_max, util_max_pct, errors) VALUES (?,?,?,?,?,?,?,?,?,?)", ifaces)
             db.commit()
@@ -254,10 +254,16 @@ def main() -> None:
         started = time.perf_counter()
         build(args.db, args.sites, args.days)
         print(f"built {args.db} ({args.db.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+    from sqlalchemy.orm import Session
+
     from infra_monitor.readmodel import ReadModel
+    from infra_monitor.status.store.site_tally import refresh_site_tally
 
     settings = load_settings(None, environ={"INFRA_MONITOR_DATABASE__URL": f"sqlite:///{args.db}"})
-    rm = ReadModel(make_engine(settings.database), settings, cache_ttl_s=0)
+    engine = make_engine(settings.database)
+    with Session(engine) as session, session.begin():  # what the poller's first sweep does: store the tallies
+        refresh_site_tally(session, (), datetime.now(UTC), full=True)
+    rm = ReadModel(engine, settings, cache_ttl_s=0)
     cold = []
     for _ in range(3):
         started = time.perf_counter()
